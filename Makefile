@@ -1,0 +1,65 @@
+# SkyMarshal: the verbs you type. Everything installs into ./.venv from this repository's own files.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAM_STAMP := $(VENV)/.sam-installed
+export SAM_CLI_TELEMETRY := 0
+export AWS_EC2_METADATA_DISABLED := true
+
+EVENT ?= events/ey123-technical-delay.json
+
+.PHONY: help install demo test test-fast lint validate bench build deploy serve clean
+
+help:
+	@echo "make demo      run one disruption end to end on the embedded stack (interactive approval)"
+	@echo "make test      install and run the whole test suite"
+	@echo "make lint      ruff, ASL validation, cfn-lint on the translated template, sam validate (+ --lint)"
+	@echo "make bench     benchmarks (numbers and ratios, JSON in benchmarks/results/)"
+	@echo "make serve     the embedded stack as a long-lived endpoint on 127.0.0.1:8642"
+	@echo "make build     sam build (no Docker needed)   make deploy: sam deploy --guided"
+
+$(STAMP): pyproject.toml functions/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(SAM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[sam]"
+	touch $(SAM_STAMP)
+
+demo: $(STAMP)
+	$(BIN)/skymarshal run $(EVENT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not workflow and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check functions local tests benchmarks
+	$(BIN)/statelint --ignore=FLOAT,URI statemachines/disruption.asl.json
+	$(BIN)/python -m skymarshal_local.templatecheck
+
+validate: $(SAM_STAMP)
+	$(BIN)/sam validate --region eu-west-1
+	$(BIN)/sam validate --lint --region eu-west-1
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+serve: $(STAMP)
+	$(BIN)/skymarshal serve
+
+build: $(SAM_STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
+
+deploy: build
+	$(BIN)/sam deploy --guided
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache benchmarks/results

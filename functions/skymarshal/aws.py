@@ -1,0 +1,41 @@
+"""AWS clients, created once per container, with botocore's bounded retry configuration.
+
+Throttling (ProvisionedThroughputExceeded, SlowDown, ...) is absorbed by botocore's `standard` retry
+mode: bounded attempts with exponential backoff and jitter. Nothing here loops by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+
+def retry_config() -> Config:
+    return Config(
+        retries={
+            "mode": os.environ.get("AWS_RETRY_MODE", "standard"),  # type: ignore[typeddict-item]
+            "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5")),
+        },
+        connect_timeout=5,
+        read_timeout=20,
+    )
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    return boto3.client(service, config=retry_config())  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=None)
+def table(name: str) -> Any:
+    return boto3.resource("dynamodb", config=retry_config()).Table(name)
+
+
+def reset() -> None:
+    """Forget cached clients (tests switch endpoints)."""
+    client.cache_clear()
+    table.cache_clear()

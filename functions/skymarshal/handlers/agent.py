@@ -1,0 +1,65 @@
+"""AgentFunction: one specialist agent assesses (phase 1) or revises (phase 2) every recovery option.
+
+Finished work is never recomputed: Powertools' idempotency utility keys each run on (thread, phase, agent and
+the checkpoints it reads) and, on a redrive or a retried task, returns the stored result instead of
+re-running the agent.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from skymarshal import steps
+from skymarshal.checkpoints import Timer, store_from_env
+from skymarshal.config import policy, settings
+from skymarshal.models import AgentSummary
+from skymarshal.observability import logger, metrics, tracer
+
+
+def _mark_reused(summary: AgentSummary, record: DataRecord) -> AgentSummary:
+    summary.reused = True
+    return summary
+
+
+idempotency = IdempotencyConfig(
+    event_key_jmespath=(
+        "[thread_id, phase, agent, event.checkpoint_id, snapshot.checkpoint_id, options.checkpoint_id,"
+        " peers[*].view.checkpoint_id]"
+    ),
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=settings().checkpoint_retention_days * 86400,
+    response_hook=_mark_reused,
+)
+persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+
+
+@idempotent_function(
+    data_keyword_argument="task", persistence_store=persistence, config=idempotency,
+    output_serializer=PydanticSerializer,
+)
+def agent_view(task: steps.AgentTask) -> AgentSummary:
+    return steps.run_agent(task, store_from_env(), policy())
+
+
+@logger.inject_lambda_context(correlation_id_path="thread_id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    task = steps.AgentTask.model_validate(event)
+    logger.append_keys(agent=task.agent, phase=task.phase)
+    timer = Timer()
+    summary = agent_view(task=task)
+    metrics.add_dimension(name="agent", value=task.agent)
+    metrics.add_metric(name="AgentLatency", unit=MetricUnit.Milliseconds, value=timer.ms)
+    metrics.add_metric(name="AgentReused" if summary.reused else "AgentComputed", unit=MetricUnit.Count, value=1)
+    logger.info("agent view", extra={"preferred": summary.preferred_option, "reused": summary.reused})
+    return summary.model_dump(mode="json")

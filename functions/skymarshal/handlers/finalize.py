@@ -1,0 +1,22 @@
+"""FinalizeFunction: record the outcome and the approver, close the thread; returns the decision record."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from skymarshal import steps
+from skymarshal.checkpoints import store_from_env
+from skymarshal.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path="thread_id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = steps.FinalizeTask.model_validate(event)
+    result = steps.finalize(task, store_from_env())
+    metrics.add_dimension(name="outcome", value=result.outcome)
+    metrics.add_metric(name="DecisionOutcome", unit=MetricUnit.Count, value=1)
+    logger.info("finalized", extra={"outcome": result.outcome, "approver": result.approval.approver_id})
+    return result.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""SkyMarshal local: the embedded stack and the operator CLI. Never imported by Lambda code."""

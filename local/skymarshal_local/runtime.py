@@ -1,0 +1,127 @@
+"""The embedded Lambda runtime: moto's Lambda backend runs the real handler code, in this process.
+
+moto's `LambdaFunction._invoke_lambda` would start a Docker container; here it imports the function's handler
+from `functions/` and calls it with the function's environment (from the deployed template). A handler
+exception becomes `{"errorType", "errorMessage"}` with errored=True, exactly what Step Functions turns into the
+error name that Retry/Catch match. A handler running past the function's Timeout returns `Sandbox.Timedout`,
+as AWS does.
+
+Written by hand because no library runs Python Lambda handlers in-process behind moto's Lambda API.
+Tests inject faults and count invocations through `Runtime.faults` / `Runtime.invocations`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from the Lambda context."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    timeout_s: float
+    started: float = field(default_factory=time.monotonic)
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_s - (time.monotonic() - self.started)) * 1000))
+
+
+# A fault: given (function logical name, event) return an exception to raise, a delay, or None.
+Fault = Callable[[str, dict[str, Any]], BaseException | float | None]
+
+
+class Runtime:
+    """Runs handlers for the embedded stack. One per process (moto's backend is process-global)."""
+
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self.invocations: Counter[tuple[str, str, int]] = Counter()
+        self._env_lock = threading.Lock()
+        self._env_applied: dict[str, str] = {}
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
+        self.logical_names: dict[str, str] = {}  # physical function name -> template logical id
+        if str(FUNCTIONS_DIR) not in sys.path:
+            sys.path.insert(0, str(FUNCTIONS_DIR))
+
+    def apply_environment(self, variables: dict[str, str]) -> None:
+        """Every function shares the Globals environment, so it is applied to the process once."""
+        with self._env_lock:
+            changed = {k: v for k, v in variables.items() if self._env_applied.get(k) != v}
+            if not changed:
+                return
+            os.environ.update(changed)
+            self._env_applied.update(changed)
+            from skymarshal import aws, config  # noqa: PLC0415 - only after the environment is set
+
+            config.reset()
+            aws.reset()
+
+    def reset_counters(self) -> None:
+        self.invocations.clear()
+
+    def invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
+        """moto calls this instead of starting a container: (payload JSON, errored, logs)."""
+        if isinstance(event, (str, bytes)):
+            event = json.loads(event or "{}")
+        event = event or {}
+        self.apply_environment({k: str(v) for k, v in (fn.environment_vars or {}).items()})
+        logical = self.logical_names.get(fn.function_name, fn.function_name)
+        key = (logical, str(event.get("agent", "")), int(event.get("phase", 0) or 0))
+        self.invocations[key] += 1
+        for fault in list(self.faults):
+            outcome = fault(logical, event)
+            if isinstance(outcome, BaseException):
+                return _error(outcome), True, ""
+            if isinstance(outcome, (int, float)) and outcome:
+                time.sleep(float(outcome))
+        context = LambdaContext(
+            function_name=fn.function_name,
+            memory_limit_in_mb=int(fn.memory_size or 128),
+            invoked_function_arn=fn.function_arn,
+            aws_request_id=str(uuid.uuid4()),
+            timeout_s=float(fn.timeout or 3),
+        )
+        handler = self._handler(fn.handler)
+        future = self._pool.submit(handler, event, context)
+        try:
+            result = future.result(timeout=context.timeout_s)
+        except concurrent.futures.TimeoutError:
+            message = f"Task timed out after {context.timeout_s:.2f} seconds"
+            return json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}), True, ""
+        except Exception as exc:  # noqa: BLE001 - every handler error goes back to Step Functions
+            return _error(exc), True, traceback.format_exc()
+        return json.dumps(result), False, ""
+
+    @staticmethod
+    def _handler(spec: str) -> Callable[[dict[str, Any], Any], Any]:
+        module_name, _, attr = spec.rpartition(".")
+        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+
+
+def _error(exc: BaseException) -> str:
+    return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)})
+
+
+RUNTIME = Runtime()

@@ -1,0 +1,177 @@
+"""Where the CLI points: a deployed stack (`--stack-name`, reads its Outputs) or an endpoint (`--endpoint-url`,
+the embedded stack served by `skymarshal serve`). One code path for both: boto3 with or without endpoint_url.
+
+Operations shared by the CLI commands (start, approve, reject, status, show) live here too, so `run`,
+`serve` and the one-shot commands do the same thing the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from skymarshal.checkpoints import CheckpointStore, mask_token
+from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
+from skymarshal.models import ApprovalResponse, DisruptionEvent
+from skymarshal.steps import parse_event
+from skymarshal_local.stack import DEFAULT_PORT, REGION, STACK_NAME
+
+DEFAULT_ENDPOINT = f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+class TargetError(RuntimeError):
+    """Something the operator can fix: unknown thread, no stack, nothing pending."""
+
+
+@dataclass
+class Target:
+    endpoint_url: str | None = None
+    stack_name: str = STACK_NAME
+    region: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def local(self) -> bool:
+        return self.endpoint_url is not None
+
+    def activate(self) -> Target:
+        """Point this process's AWS clients (including skymarshal's stores) at the target, read Outputs."""
+        if self.endpoint_url:
+            os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+            self.region = self.region or REGION
+        if self.region:
+            os.environ["AWS_DEFAULT_REGION"] = self.region
+        from skymarshal import aws
+
+        aws.reset()
+        if not self.outputs:
+            self.outputs = self._read_outputs()
+        return self
+
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.endpoint_url, region_name=self.region,
+            config=Config(retries={"mode": "standard", "total_max_attempts": 5}),
+        )
+
+    def _read_outputs(self) -> dict[str, str]:
+        try:
+            stack = self.client("cloudformation").describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        except Exception as exc:  # noqa: BLE001 - the operator needs the reason, not a traceback
+            where = self.endpoint_url or f"AWS ({self.region or 'default region'})"
+            hint = " Start it with `skymarshal serve`." if self.local else ""
+            raise TargetError(f"no SkyMarshal stack {self.stack_name!r} at {where}: {exc}.{hint}") from exc
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if "StateMachineArn" not in outputs:  # the embedded stack creates it through the API (see stack.py)
+            env = next((p["ParameterValue"] for p in stack.get("Parameters", [])
+                        if p["ParameterKey"] == "EnvironmentName"), "local")
+            for sm in self.client("stepfunctions").list_state_machines()["stateMachines"]:
+                if sm["name"] == f"skymarshal-{env}-disruption":
+                    outputs["StateMachineArn"] = sm["stateMachineArn"]
+        return outputs
+
+    @property
+    def store(self) -> CheckpointStore:
+        return CheckpointStore(self.outputs["CheckpointTableName"], self.outputs["CheckpointBucketName"])
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.outputs["StateMachineArn"]
+
+    # ------------------------------------------------------------------------------------------
+    # Operations
+    # ------------------------------------------------------------------------------------------
+    def start(self, event: DisruptionEvent) -> str:
+        """Start one execution named after the event id: a re-sent event never starts a second workflow."""
+        sfn = self.client("stepfunctions")
+        try:
+            return str(sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, name=event.event_id,
+                input=event.model_dump_json(exclude_none=True),
+            )["executionArn"])
+        except sfn.exceptions.ExecutionAlreadyExists as exc:
+            raise TargetError(f"event {event.event_id} was already started (execution name = event id)") from exc
+
+    def execution_arn(self, thread_id: str) -> str:
+        thread = self.store.get_thread(thread_id)
+        if thread and thread.get("execution_arn"):
+            return str(thread["execution_arn"])
+        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{thread_id}"
+
+    def decide(self, thread_id: str, approved: bool, approver_id: str, comments: str) -> dict[str, Any]:
+        """Approve or reject a pending decision: record it once (conditional write), then answer the task
+        token. A second answer is refused; an answer after the timeout is refused and the thread escalated."""
+        response = ApprovalResponse(approved=approved, approver_id=approver_id, comments=comments,
+                                    decided_at=datetime.now(UTC))
+        store = self.store
+        pending = store.get_approval(thread_id)
+        if pending is None:
+            raise TargetError(f"thread {thread_id} has no approval request (is it still running? `skymarshal status`)")
+        try:
+            store.decide_approval(thread_id, "approved" if approved else "rejected", approver_id, response.comments)
+        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound) as exc:
+            raise TargetError(str(exc)) from exc
+        sfn = self.client("stepfunctions")
+        try:
+            sfn.send_task_success(taskToken=pending["task_token"], output=response.model_dump_json())
+        except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as exc:
+            raise TargetError(
+                f"the workflow no longer waits for thread {thread_id} (token {mask_token(pending['task_token'])}): "
+                f"{exc.response['Error']['Code']}"
+            ) from exc
+        return response.model_dump(mode="json")
+
+    def wait(self, execution_arn: str, until: set[str], timeout: float = 120.0) -> dict[str, Any]:
+        """Poll DescribeExecution until one of `until` statuses (or the thread awaits approval)."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            desc = sfn.describe_execution(executionArn=execution_arn)
+            if desc["status"] in until:
+                return dict(desc)
+            if "AWAITING_APPROVAL" in until and self._awaiting(desc):
+                return {**desc, "status": "AWAITING_APPROVAL"}
+            if time.monotonic() > deadline:
+                raise TargetError(f"{execution_arn} still {desc['status']} after {timeout:.0f}s")
+            time.sleep(0.1)
+
+    def _awaiting(self, desc: dict[str, Any]) -> bool:
+        if desc["status"] != "RUNNING":
+            return False
+        thread_id = desc["name"]
+        approval = self.store.get_approval(thread_id)
+        return bool(approval and approval["approval_status"] == "pending"
+                    and approval.get("execution_arn") == desc["executionArn"])
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+
+def read_event(path: Path) -> DisruptionEvent:
+    """Read and validate an event file; the error names the file, the field and the reason."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TargetError(f"{path}: cannot read a JSON event: {exc}") from exc
+    try:
+        return parse_event(data)
+    except Exception as exc:
+        raise TargetError(f"{path}: {exc}") from exc
