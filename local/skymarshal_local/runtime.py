@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import importlib
+import io
 import json
 import os
 import sys
@@ -48,6 +49,29 @@ class LambdaContext:
         return max(0, int((self.timeout_s - (time.monotonic() - self.started)) * 1000))
 
 
+class _RoutedStdout(io.TextIOBase):
+    """sys.stdout that sends what a Lambda handler prints (Powertools JSON logs, EMF metrics) to that
+    invocation's log buffer, as Lambda sends it to CloudWatch Logs, and everything else to the terminal."""
+
+    def __init__(self, terminal: Any) -> None:
+        self.terminal = terminal
+        self.local = threading.local()
+
+    def _out(self) -> Any:
+        # Outside an invocation, write where stdout points now (a test runner may have swapped it).
+        return sys.stdout if sys.stdout is not self else self.terminal
+
+    def write(self, text: str) -> int:
+        buffer = getattr(self.local, "buffer", None)
+        return (buffer if buffer is not None else self._out()).write(text)  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        self._out().flush()
+
+    def isatty(self) -> bool:
+        return bool(self._out().isatty())
+
+
 # A fault: given (function logical name, event) return an exception to raise, a delay, or None.
 Fault = Callable[[str, dict[str, Any]], BaseException | float | None]
 
@@ -62,6 +86,15 @@ class Runtime:
         self._env_applied: dict[str, str] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
         self.logical_names: dict[str, str] = {}  # physical function name -> template logical id
+        self.overrides: dict[str, str] = {}  # local settings that win over the template's (log level, ...)
+        # One invocation at a time per function, as in one Lambda container: handlers keep module-level
+        # state (Powertools Logger keys, Metrics, idempotency context) that is per-container on AWS.
+        self._function_locks: dict[str, threading.Lock] = {}
+        self.logs: list[tuple[str, str]] = []  # (function logical id, what the invocation printed)
+        self.log_file: Path | None = None
+        if not isinstance(sys.stdout, _RoutedStdout):
+            sys.stdout = _RoutedStdout(sys.stdout)
+        self._stdout: _RoutedStdout = sys.stdout  # type: ignore[assignment]
         if str(FUNCTIONS_DIR) not in sys.path:
             sys.path.insert(0, str(FUNCTIONS_DIR))
 
@@ -86,16 +119,17 @@ class Runtime:
         if isinstance(event, (str, bytes)):
             event = json.loads(event or "{}")
         event = event or {}
-        self.apply_environment({k: str(v) for k, v in (fn.environment_vars or {}).items()})
+        self.apply_environment({**{k: str(v) for k, v in (fn.environment_vars or {}).items()}, **self.overrides})
         logical = self.logical_names.get(fn.function_name, fn.function_name)
         key = (logical, str(event.get("agent", "")), int(event.get("phase", 0) or 0))
         self.invocations[key] += 1
+        delay = 0.0
         for fault in list(self.faults):
             outcome = fault(logical, event)
             if isinstance(outcome, BaseException):
                 return _error(outcome), True, ""
             if isinstance(outcome, (int, float)) and outcome:
-                time.sleep(float(outcome))
+                delay += float(outcome)
         context = LambdaContext(
             function_name=fn.function_name,
             memory_limit_in_mb=int(fn.memory_size or 128),
@@ -104,7 +138,20 @@ class Runtime:
             timeout_s=float(fn.timeout or 3),
         )
         handler = self._handler(fn.handler)
-        future = self._pool.submit(handler, event, context)
+        lock = self._function_locks.setdefault(logical, threading.Lock())
+
+        def run() -> Any:
+            with lock:
+                self._stdout.local.buffer = buffer = io.StringIO()
+                try:
+                    if delay:
+                        time.sleep(delay)  # an injected slow dependency, inside the function's timeout
+                    return handler(event, context)
+                finally:
+                    self._stdout.local.buffer = None
+                    self._keep_log(logical, buffer.getvalue())
+
+        future = self._pool.submit(run)
         try:
             result = future.result(timeout=context.timeout_s)
         except concurrent.futures.TimeoutError:
@@ -114,10 +161,27 @@ class Runtime:
             return _error(exc), True, traceback.format_exc()
         return json.dumps(result), False, ""
 
-    @staticmethod
-    def _handler(spec: str) -> Callable[[dict[str, Any], Any], Any]:
+    def _keep_log(self, logical: str, text: str) -> None:
+        if not text:
+            return
+        self.logs.append((logical, text))
+        del self.logs[:-2000]
+        if self.log_file is not None:
+            with self.log_file.open("a") as f:
+                f.write(text)
+
+    def _handler(self, spec: str) -> Callable[[dict[str, Any], Any], Any]:
         module_name, _, attr = spec.rpartition(".")
-        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        if module_name not in sys.modules:
+            with self._env_lock:
+                # Loggers created at import bind to sys.stdout: bind them to the router, so what a handler
+                # logs lands in its invocation's log even when something else has swapped stdout since.
+                saved, sys.stdout = sys.stdout, self._stdout
+                try:
+                    importlib.import_module(module_name)
+                finally:
+                    sys.stdout = saved
+        return getattr(sys.modules[module_name], attr)  # type: ignore[no-any-return]
 
 
 def _error(exc: BaseException) -> str:

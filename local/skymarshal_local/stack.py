@@ -47,10 +47,10 @@ LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     # Powertools, quiet and offline: no X-Ray daemon, no EMF lines in the terminal
+    # Powertools offline: no X-Ray daemon. Logs and EMF metrics are captured per invocation by the runtime
+    # (skymarshal_local.runtime), as Lambda sends them to CloudWatch Logs, instead of filling the terminal.
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": os.environ.get("SKYMARSHAL_LOCAL_LOG_LEVEL", "WARNING"),
-    "POWERTOOLS_DEV": "false",
+    "POWERTOOLS_LOG_LEVEL": os.environ.get("SKYMARSHAL_LOCAL_LOG_LEVEL", "INFO"),
 }
 
 
@@ -108,6 +108,22 @@ def _patch_moto() -> None:
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
 
+    # moto 5.2.5 drops SendTaskFailure's `cause`; AWS passes it to the Catch (a rejection's comment).
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+
+    from skymarshal_local import redrive
+
+    redrive.install()  # moto lacks RedriveExecution: answer it (see redrive.py for local vs AWS)
+
     original = engine_clients.boto_client_for
     cache: dict[tuple[str, str, str], Any] = {}
 
@@ -132,6 +148,7 @@ class EmbeddedStack:
     stack_name: str = STACK_NAME
     outputs: dict[str, str] = field(default_factory=dict)
     _server: Any = None
+    delivery: Any = None  # skymarshal_local.sqs.EventSourcePoller: SQS -> Lambda, as AWS's pollers
 
     @property
     def endpoint_url(self) -> str:
@@ -154,19 +171,28 @@ class EmbeddedStack:
         os.environ["MOTO_PORT"] = str(self.port)  # the ASL engine's clients call back on this port
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url  # the handlers' boto3 clients
         _patch_moto()
+        from skymarshal_local.runtime import RUNTIME
+
+        RUNTIME.overrides = {k: v for k, v in LOCAL_ENV.items() if k.startswith("POWERTOOLS_")}
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         import requests
 
         requests.post(
             f"{self.endpoint_url}/moto-api/config",
-            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
+            json={"stepfunctions": {"execute_state_machine": True}},
             timeout=10,
         ).raise_for_status()
         self.deploy()
+        from skymarshal_local.sqs import start_local_delivery
+
+        self.delivery = start_local_delivery(self.endpoint_url, REGION)
         return self
 
     def stop(self) -> None:
+        if self.delivery is not None:
+            self.delivery.stop()
+            self.delivery = None
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -18,7 +18,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from skymarshal.checkpoints import CheckpointStore, mask_token
+from skymarshal.checkpoints import CheckpointStore
+from skymarshal.steps import mask_token
 from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
 from skymarshal.models import ApprovalResponse, DisruptionEvent
 from skymarshal.steps import parse_event

@@ -1,0 +1,61 @@
+"""Loading operational data into the ops-data table (`skymarshal seed`, `run --ops-data`, tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from skymarshal import aws
+from skymarshal.domain.operation import OpsDataset
+from skymarshal.opsdata import load_dataset
+from skymarshal.steps import describe_validation_error
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "data" / "scenarios"
+
+
+class OpsDataError(ValueError):
+    """The import document is invalid; the message names the file, the field and the reason."""
+
+
+def read_dataset(path: Path) -> OpsDataset:
+    try:
+        return OpsDataset.model_validate_json(path.read_text())
+    except ValidationError as exc:
+        raise OpsDataError(f"{path}: {describe_validation_error(exc)}") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise OpsDataError(f"{path}: {exc}") from exc
+
+
+def scenario_for(event_file: Path) -> Path | None:
+    """The hand-made dataset that goes with a sample event (events/NAME.json -> data/scenarios/NAME.json)."""
+    candidate = SCENARIOS / event_file.name
+    return candidate if candidate.exists() else None
+
+
+def clear_table(table_name: str) -> int:
+    """Empty the ops-data table (local stack only: `run`/tests replace one dataset with another)."""
+    table = aws.table(table_name)
+    removed = 0
+    scan_kwargs: dict = {"ProjectionExpression": "PK, SK"}
+    while True:
+        page = table.scan(**scan_kwargs)
+        with table.batch_writer() as batch:
+            for item in page["Items"]:
+                batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+                removed += 1
+        if "LastEvaluatedKey" not in page:
+            return removed
+        scan_kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def replace_ops_data(table_name: str, dataset: OpsDataset) -> dict[str, int]:
+    clear_table(table_name)
+    return load_dataset(dataset, table_name)
+
+
+def load_dataset_into(table_name: str, dataset: OpsDataset) -> dict[str, int]:
+    """Add a dataset to the table (AWS or local), keeping what is there."""
+    return load_dataset(dataset, table_name)
