@@ -164,7 +164,8 @@ def test_malformed_event_started_with_the_raw_api_fails_naming_the_field(target,
     assert "flight_number" in failed["executionFailedEventDetails"]["cause"]
 
 
-def test_task_token_never_appears_in_handler_logs(target, seed, runtime):
+def test_task_token_never_appears_in_handler_logs(target, seed, runtime, caplog):
+    caplog.set_level("INFO")
     seed("ey456-crew-sickness")
     event, arn = start(target, "ey456-crew-sickness")
     target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"})
@@ -172,7 +173,8 @@ def test_task_token_never_appears_in_handler_logs(target, seed, runtime):
     target.decide(event.thread_id, True, "dm-1", "")
     target.wait(arn, TERMINAL)
 
-    logs = "".join(text for _, text in runtime.logs)
+    records = [json.dumps(vars(r), default=str) for r in caplog.records]
+    logs = "".join(text for _, text in runtime.logs) + "".join(records)
     assert "approval requested" in logs
     assert token not in logs
     history = json.dumps(target.store.history(event.thread_id, with_payloads=True))

@@ -1,0 +1,74 @@
+"""The operator CLI: refuses bad input before anything starts; runs end to end with --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from skymarshal_local.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_malformed_event_is_refused_before_any_execution_naming_the_field(tmp_path):
+    event = json.loads((ROOT / "events" / "ey123-technical-delay.json").read_text())
+    event["flight_number"] = "EY 123"
+    del event["reported_at"]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(event))
+
+    result = runner.invoke(app, ["run", str(path), "--approve"])
+
+    assert result.exit_code == 2
+    assert "flight_number" in result.output and "reported_at" in result.output
+    assert "Starting the embedded stack" not in result.output
+
+
+def test_delay_event_without_delay_minutes_is_refused(tmp_path):
+    event = json.loads((ROOT / "events" / "ey321-weather-delay.json").read_text())
+    del event["delay_minutes"]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(event))
+
+    result = runner.invoke(app, ["start", str(path), "--endpoint-url", "http://127.0.0.1:9"])
+
+    assert result.exit_code == 2
+    assert "delay_minutes is required" in result.output
+
+
+def test_reject_needs_a_comment():
+    result = runner.invoke(app, ["reject", "T1", "--approver", "dm", "--comment", " "])
+    assert result.exit_code == 2
+    assert "--comment is required" in result.output
+
+
+def test_schema_ops_data_prints_the_import_document_schema():
+    result = runner.invoke(app, ["schema", "ops-data"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert {"airports", "aircraft", "flights", "crew", "bookings", "cargo"} <= set(schema["properties"])
+
+
+@pytest.mark.workflow
+def test_run_json_prints_one_decision_document():
+    # its own process: the embedded stack (moto) is process-global
+    result = subprocess.run(
+        [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey456-crew-sickness.json"),
+         "--approve", "--approver", "dm-42", "--comment", "ok", "--json"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])},
+    )
+
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["outcome"] == "approved"
+    assert doc["approval"]["approver_id"] == "dm-42"
+    assert doc["decision"]["recommended"]["kind"] == "crew_change"
+    assert doc["thread_id"] and doc["execution_arn"].startswith("arn:aws:states:")
