@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,13 +44,6 @@ StackOpt = Annotated[str | None, typer.Option(
 RegionOpt = Annotated[str | None, typer.Option("--region", envvar="AWS_REGION", help="AWS region (with --stack-name).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-
-
-class Decide(str, Enum):
-    ask = "ask"
-    approve = "approve"
-    reject = "reject"
-    auto = "auto"
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -108,7 +100,7 @@ def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, a
 
 @app.command()
 def run(
-    event_file: Annotated[Path, typer.Argument(help="A disruption event (JSON), e.g. events/ey123-technical-delay.json")],
+    event_file: Annotated[Path, typer.Argument(help="A disruption event (JSON), e.g. events/ey123-....json")],
     approve: Annotated[bool, typer.Option("--approve", help="Approve without asking.")] = False,
     reject: Annotated[bool, typer.Option("--reject", help="Reject without asking (needs --comment).")] = False,
     auto: Annotated[bool, typer.Option("--auto", help="No approval wait: ApprovalPolicy=low_confidence.")] = False,
@@ -294,18 +286,19 @@ def serve(
     from skymarshal_local.runtime import RUNTIME
     from skymarshal_local.seed import SCENARIOS, load_dataset_into, read_dataset
 
-    stack, target, source = _start_embedded(port, ops_data, None, approval_timeout) if ops_data else \
-        (None, None, "")
-    if stack is None:
+    if ops_data:
+        stack, _, source = _start_embedded(port, ops_data, None, approval_timeout)
+    else:
         from skymarshal_local.stack import EmbeddedStack
 
         with console.status("Starting the embedded stack…"):
             stack = EmbeddedStack(port=port, parameters={"ApprovalTimeoutSeconds": str(approval_timeout)}).start()
+        source = "empty (load data with `skymarshal seed`)"
         if scenarios:
             for path in sorted(SCENARIOS.glob("*.json")):
                 if not path.name.endswith(".event.json"):
                     load_dataset_into(stack.outputs["OpsDataTableName"], read_dataset(path))
-            source = f"hand-made scenarios in {SCENARIOS.relative_to(Path.cwd()) if SCENARIOS.is_relative_to(Path.cwd()) else SCENARIOS}"
+            source = f"the hand-made scenarios in {SCENARIOS}"
     RUNTIME.log_file = log_file
     url = stack.endpoint_url
     sm = stack.outputs["StateMachineArn"]

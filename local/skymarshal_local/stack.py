@@ -234,7 +234,8 @@ class EmbeddedStack:
         )
         stack = cf.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise RuntimeError(f"local stack {self.stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason')}")
+            reason = stack.get("StackStatusReason")
+            raise RuntimeError(f"local stack {self.stack_name}: {stack['StackStatus']} {reason}")
         resources = {
             r["LogicalResourceId"]: r["PhysicalResourceId"]
             for r in cf.describe_stack_resources(StackName=self.stack_name)["StackResources"]

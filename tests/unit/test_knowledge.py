@@ -12,6 +12,7 @@ import pytest
 from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from skymarshal.knowledge import (
     CORPUS_DIR,
     BedrockKnowledgeBase,

@@ -22,6 +22,7 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
+
 from skymarshal import aws
 from skymarshal.domain.curfew import in_curfew
 from skymarshal.domain.ftl import max_fdp_minutes

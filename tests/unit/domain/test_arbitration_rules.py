@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from domain_scenarios import FakeGuidance, Run, run_pipeline
+
 from skymarshal.domain import Policy, approval_requirement, arbitrate, revise, unavailable_view
 from skymarshal.models import AgentView, Citation, Constraint
 

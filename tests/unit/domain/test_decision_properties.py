@@ -7,6 +7,7 @@ from datetime import timedelta
 from domain_scenarios import SCENARIOS, load_dataset, load_event, run_pipeline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from skymarshal.domain import InMemoryOpsReader
 from skymarshal.models import SAFETY_AGENTS, DisruptionEvent
 

@@ -4,6 +4,7 @@ costs."""
 from __future__ import annotations
 
 from domain_scenarios import Run, run_pipeline
+
 from skymarshal.domain import Policy, approval_requirement
 from skymarshal.models import SAFETY_AGENTS
 

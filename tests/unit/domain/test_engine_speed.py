@@ -7,6 +7,8 @@ import time
 
 import pytest
 from domain_scenarios import FakeGuidance
+from synthetic_hub_day import build
+
 from skymarshal.domain import (
     InMemoryOpsReader,
     Policy,
@@ -17,7 +19,6 @@ from skymarshal.domain import (
     revise,
 )
 from skymarshal.models import ALL_AGENTS, DisruptionEvent
-from synthetic_hub_day import build
 
 
 @pytest.fixture(scope="module")

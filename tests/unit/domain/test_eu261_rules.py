@@ -5,6 +5,7 @@ cancellation notice and the right to care."""
 from __future__ import annotations
 
 import pytest
+
 from skymarshal.domain import eu261
 from skymarshal.domain.operation import Airport
 

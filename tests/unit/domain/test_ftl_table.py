@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+
 from skymarshal.domain import ftl
 
 TABLE_2 = """

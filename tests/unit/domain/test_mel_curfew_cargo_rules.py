@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
+
 from skymarshal.domain import cargo, mel
 from skymarshal.domain.curfew import check_curfew, in_curfew
 from skymarshal.domain.operation import Aircraft, Airport, CargoShipment, Defect

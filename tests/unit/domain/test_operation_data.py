@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from domain_scenarios import SCENARIOS, SCENARIOS_DIR, load_dataset, load_event
 from pydantic import ValidationError
+
 from skymarshal.domain import InMemoryOpsReader, OpsDataset, Snapshot, SnapshotError, build_snapshot
 from skymarshal.domain.operation import flight_key
 
