@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +32,6 @@ from skymarshal.errors import (
     ApprovalNotPending,
     CheckpointConflict,
     CheckpointNotFound,
-    TransientDependencyError,
 )
 from skymarshal.models import Ref, ThreadStatus
 
@@ -42,14 +39,6 @@ S3_OFFLOAD_BYTES = 350 * 1024
 THREAD_SK = "THREAD"
 APPROVAL_SK = "APPROVAL"
 CHECKPOINT_PREFIX = "CHECKPOINT#"
-_THROTTLING = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "SlowDown",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
 
 
 def utcnow() -> datetime:
@@ -64,18 +53,6 @@ def new_checkpoint_id(now: datetime | None = None) -> str:
 
 def pk(thread_id: str) -> str:
     return f"THREAD#{thread_id}"
-
-
-@contextmanager
-def _dependency(action: str) -> Iterator[None]:
-    """Turn throttling that outlived botocore's retries into the workflow's retryable error."""
-    try:
-        yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in _THROTTLING:
-            raise TransientDependencyError(f"{action}: {code} persisted after retries") from exc
-        raise
 
 
 def _plain(value: Any) -> Any:
@@ -166,14 +143,14 @@ class CheckpointStore:
         in_s3 = len(data) >= S3_OFFLOAD_BYTES
         if in_s3:
             key = f"checkpoints/{thread_id}/{checkpoint_id}.json"
-            with _dependency("store large checkpoint"):
+            with aws.dependency("store large checkpoint"):
                 aws.client("s3").put_object(
                     Bucket=self.bucket, Key=key, Body=data, ContentType="application/json"
                 )
             item["payload_s3"] = {"bucket": self.bucket, "key": key}
         else:
             item["payload"] = body
-        with _dependency("write checkpoint"):
+        with aws.dependency("write checkpoint"):
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(SK)")
         return CheckpointRecord(
             thread_id=thread_id,
@@ -192,7 +169,7 @@ class CheckpointStore:
 
     def load(self, ref: Ref) -> Any:
         """The payload of a checkpoint, from DynamoDB or, transparently, from S3."""
-        with _dependency("read checkpoint"):
+        with aws.dependency("read checkpoint"):
             item = self._table.get_item(
                 Key={"PK": pk(ref.thread_id), "SK": CHECKPOINT_PREFIX + ref.checkpoint_id}
             ).get("Item")
@@ -203,7 +180,7 @@ class CheckpointStore:
     def _payload_text(self, item: dict[str, Any]) -> str:
         if "payload_s3" in item:
             loc = item["payload_s3"]
-            with _dependency("read large checkpoint"):
+            with aws.dependency("read large checkpoint"):
                 obj = aws.client("s3").get_object(Bucket=loc["bucket"], Key=loc["key"])
             return obj["Body"].read().decode()
         return str(item["payload"])
@@ -216,7 +193,7 @@ class CheckpointStore:
             "ExpressionAttributeValues": {":pk": pk(thread_id), ":cp": CHECKPOINT_PREFIX},
         }
         while True:
-            with _dependency("list checkpoints"):
+            with aws.dependency("list checkpoints"):
                 page = self._table.query(**kwargs)
             for item in page["Items"]:
                 if with_payloads:
@@ -241,7 +218,7 @@ class CheckpointStore:
     # Thread record: status + version, compare-and-swap only
     # ------------------------------------------------------------------------------------------
     def get_thread(self, thread_id: str) -> dict[str, Any] | None:
-        with _dependency("read thread"):
+        with aws.dependency("read thread"):
             item = self._table.get_item(Key={"PK": pk(thread_id), "SK": THREAD_SK}, ConsistentRead=True).get(
                 "Item"
             )
@@ -262,7 +239,7 @@ class CheckpointStore:
             **attributes,
         }
         try:
-            with _dependency("open thread"):
+            with aws.dependency("open thread"):
                 self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
             return _plain(item)
         except ClientError as exc:
@@ -280,7 +257,7 @@ class CheckpointStore:
         values = {f":v{i}": _dynamo(v) for i, v in enumerate(changes.values())}
         values[":expected"] = expected_version
         try:
-            with _dependency("update thread"):
+            with aws.dependency("update thread"):
                 result = self._table.update_item(
                     Key={"PK": pk(thread_id), "SK": THREAD_SK},
                     UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(changes))),
@@ -309,7 +286,7 @@ class CheckpointStore:
 
     def threads_by_status(self, status: ThreadStatus, limit: int = 100) -> list[dict[str, Any]]:
         """All threads in a status, newest first, from the sparse ByStatus index (no scan)."""
-        with _dependency("list threads"):
+        with aws.dependency("list threads"):
             page = self._table.query(
                 IndexName="ByStatus",
                 KeyConditionExpression="#s = :s",
@@ -339,12 +316,12 @@ class CheckpointStore:
             "approval_expires_at": (now + timedelta(seconds=timeout_s)).isoformat(),
             "expires_at": self._expires_at(now),
         }
-        with _dependency("record approval"):
+        with aws.dependency("record approval"):
             self._table.put_item(Item=item)
         return _plain(item)
 
     def get_approval(self, thread_id: str) -> dict[str, Any] | None:
-        with _dependency("read approval"):
+        with aws.dependency("read approval"):
             item = self._table.get_item(Key={"PK": pk(thread_id), "SK": APPROVAL_SK}, ConsistentRead=True).get(
                 "Item"
             )
@@ -357,7 +334,7 @@ class CheckpointStore:
         after the timeout raises ApprovalExpired."""
         now = now or utcnow()
         try:
-            with _dependency("decide approval"):
+            with aws.dependency("decide approval"):
                 result = self._table.update_item(
                     Key={"PK": pk(thread_id), "SK": APPROVAL_SK},
                     UpdateExpression="SET approval_status = :d, approver_id = :a, comments = :c, decided_at = :t",
@@ -390,7 +367,7 @@ class CheckpointStore:
     def close_approval(self, thread_id: str, status: str) -> None:
         """Mark a still-pending approval as ended by the workflow (timed out)."""
         try:
-            with _dependency("close approval"):
+            with aws.dependency("close approval"):
                 self._table.update_item(
                     Key={"PK": pk(thread_id), "SK": APPROVAL_SK},
                     UpdateExpression="SET approval_status = :s",

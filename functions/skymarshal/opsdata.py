@@ -40,12 +40,10 @@ from __future__ import annotations
 import os
 import time as _time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from skymarshal import aws
@@ -72,13 +70,6 @@ GSI1 = "GSI1"
 GSI2 = "GSI2"
 BATCH_GET_MAX = 100  # DynamoDB BatchGetItem limit per request
 BATCH_GET_ROUNDS = 8  # resubmissions of UnprocessedKeys before giving up (with backoff)
-_THROTTLING = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
 _PROJECTION: dict[str, Any] = {"ProjectionExpression": "#doc", "ExpressionAttributeNames": {"#doc": DOC}}
 
 
@@ -239,7 +230,7 @@ def load_dataset(dataset: OpsDataset, table_name: str) -> dict[str, int]:
     Items are put (overwriting by key); records removed from a dataset are not deleted from the table.
     """
     counts: dict[str, int] = {}
-    with _dependency("load operational data"), aws.table(table_name).batch_writer() as writer:
+    with aws.dependency("load operational data"), aws.table(table_name).batch_writer() as writer:
         for entity, item in dataset_items(dataset):
             writer.put_item(Item=item)
             counts[entity] = counts.get(entity, 0) + 1
@@ -249,18 +240,6 @@ def load_dataset(dataset: OpsDataset, table_name: str) -> dict[str, int]:
 # --------------------------------------------------------------------------------------------------
 # Reader
 # --------------------------------------------------------------------------------------------------
-@contextmanager
-def _dependency(action: str) -> Iterator[None]:
-    """Throttling that outlived botocore's bounded retries becomes the workflow's retryable error."""
-    try:
-        yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in _THROTTLING:
-            raise TransientDependencyError(f"{action}: {code} persisted after retries") from exc
-        raise
-
-
 class DynamoOpsReader:
     """`OpsReader` over OpsDataTable (see the module docstring for the keys): GetItem, BatchGetItem, Query."""
 
@@ -281,7 +260,7 @@ class DynamoOpsReader:
 
     # -- primitives --------------------------------------------------------------------------------
     def _get(self, pk: str, sk: str, model: type[M]) -> M | None:
-        with _dependency(f"read {pk}"):
+        with aws.dependency(f"read {pk}"):
             item = self._table.get_item(Key={"PK": pk, "SK": sk}, **_PROJECTION).get("Item")
         return None if item is None else model.model_validate_json(item[DOC])
 
@@ -290,7 +269,7 @@ class DynamoOpsReader:
         if index is not None:
             kwargs["IndexName"] = index
         out: list[M] = []
-        with _dependency("query operational data"):
+        with aws.dependency("query operational data"):
             while True:
                 page = self._table.query(**kwargs)
                 out.extend(model.model_validate_json(item[DOC]) for item in page.get("Items", []))
@@ -312,7 +291,7 @@ class DynamoOpsReader:
                 }
             }
             for attempt in range(BATCH_GET_ROUNDS):
-                with _dependency("batch read operational data"):
+                with aws.dependency("batch read operational data"):
                     response = client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     found[(item["PK"], item["SK"])] = model.model_validate_json(item[DOC])
