@@ -28,7 +28,7 @@ def hub_day() -> InMemoryOpsReader:
     return InMemoryOpsReader(ds)
 
 
-def test_one_disruption_on_a_1000_flight_day_is_decided_well_under_a_second(
+def test_one_disruption_on_a_1000_flight_day_is_decided_from_one_compact_snapshot(
     hub_day: InMemoryOpsReader,
 ) -> None:
     flight = sorted((f for f in hub_day.dataset.flights if f.origin == "AUH"), key=lambda f: f.std_utc)[200]
@@ -60,6 +60,5 @@ def test_one_disruption_on_a_1000_flight_day_is_decided_well_under_a_second(
         f"{best_decide * 1000:.1f} ms; snapshot {len(snapshot.model_dump_json()) / 1024:.0f} KiB"
     )
     assert decision.recommended is not None or decision.escalated
-    assert best_decide < 1.0
-    assert best_prepare < 1.0
+    # the time itself is reported by benchmarks/bench_agents.py (speed targets live in benchmarks)
     assert len(snapshot.model_dump_json()) < 350_000  # one checkpoint item, no S3 offload needed
