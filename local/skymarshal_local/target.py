@@ -11,17 +11,16 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from skymarshal import approvals
 from skymarshal.checkpoints import CheckpointStore
-from skymarshal.steps import mask_token
 from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
-from skymarshal.models import ApprovalResponse, DisruptionEvent
+from skymarshal.models import DisruptionEvent
 from skymarshal.steps import parse_event
 from skymarshal_local.stack import DEFAULT_PORT, REGION, STACK_NAME
 
@@ -68,7 +67,7 @@ class Target:
     def _read_outputs(self) -> dict[str, str]:
         try:
             stack = self.client("cloudformation").describe_stacks(StackName=self.stack_name)["Stacks"][0]
-        except Exception as exc:  # noqa: BLE001 - the operator needs the reason, not a traceback
+        except Exception as exc:
             where = self.endpoint_url or f"AWS ({self.region or 'default region'})"
             hint = " Start it with `skymarshal serve`." if self.local else ""
             raise TargetError(f"no SkyMarshal stack {self.stack_name!r} at {where}: {exc}.{hint}") from exc
@@ -112,24 +111,11 @@ class Target:
     def decide(self, thread_id: str, approved: bool, approver_id: str, comments: str) -> dict[str, Any]:
         """Approve or reject a pending decision: record it once (conditional write), then answer the task
         token. A second answer is refused; an answer after the timeout is refused and the thread escalated."""
-        response = ApprovalResponse(approved=approved, approver_id=approver_id, comments=comments,
-                                    decided_at=datetime.now(UTC))
-        store = self.store
-        pending = store.get_approval(thread_id)
-        if pending is None:
-            raise TargetError(f"thread {thread_id} has no approval request (is it still running? `skymarshal status`)")
         try:
-            store.decide_approval(thread_id, "approved" if approved else "rejected", approver_id, response.comments)
+            response = approvals.decide(self.store, self.client("stepfunctions"), thread_id, approved, approver_id,
+                                        comments)
         except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound) as exc:
             raise TargetError(str(exc)) from exc
-        sfn = self.client("stepfunctions")
-        try:
-            sfn.send_task_success(taskToken=pending["task_token"], output=response.model_dump_json())
-        except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as exc:
-            raise TargetError(
-                f"the workflow no longer waits for thread {thread_id} (token {mask_token(pending['task_token'])}): "
-                f"{exc.response['Error']['Code']}"
-            ) from exc
         return response.model_dump(mode="json")
 
     def wait(self, execution_arn: str, until: set[str], timeout: float = 120.0) -> dict[str, Any]:
