@@ -155,7 +155,8 @@ def _follow(target: Target, arn: str, thread_id: str, quiet: bool) -> dict[str, 
     if quiet:
         return target.wait(arn, until, timeout=120)
     deadline = time.monotonic() + 120
-    with Live(_progress_table(target, thread_id), console=console, refresh_per_second=8) as live:
+    with Live(_progress_table(target, thread_id), console=console, refresh_per_second=8,
+              redirect_stdout=False, redirect_stderr=False) as live:
         while True:
             live.update(_progress_table(target, thread_id))
             try:

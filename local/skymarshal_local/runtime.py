@@ -58,8 +58,7 @@ class _RoutedStdout(io.TextIOBase):
         self.local = threading.local()
 
     def _out(self) -> Any:
-        # Outside an invocation, write where stdout points now (a test runner may have swapped it).
-        return sys.stdout if sys.stdout is not self else self.terminal
+        return self.terminal
 
     def write(self, text: str) -> int:
         buffer = getattr(self.local, "buffer", None)
@@ -92,9 +91,10 @@ class Runtime:
         self._function_locks: dict[str, threading.Lock] = {}
         self.logs: list[tuple[str, str]] = []  # (function logical id, what the invocation printed)
         self.log_file: Path | None = None
-        if not isinstance(sys.stdout, _RoutedStdout):
-            sys.stdout = _RoutedStdout(sys.stdout)
-        self._stdout: _RoutedStdout = sys.stdout  # type: ignore[assignment]
+        # Its terminal is the process's real stdout: the current sys.stdout may be a proxy that writes back into
+        # sys.stdout (Rich's Live/Status), which would loop through this router.
+        self._stdout = _RoutedStdout(sys.__stdout__)
+        self._route_stdout()
         if str(FUNCTIONS_DIR) not in sys.path:
             sys.path.insert(0, str(FUNCTIONS_DIR))
 
@@ -106,10 +106,15 @@ class Runtime:
                 return
             os.environ.update(changed)
             self._env_applied.update(changed)
-            from skymarshal import aws, config  # noqa: PLC0415 - only after the environment is set
+            from skymarshal import aws, config
 
             config.reset()
             aws.reset()
+
+    def _route_stdout(self) -> None:
+        """(Re)install the router: a display or test runner that swapped stdout may have restored its own."""
+        if sys.stdout is not self._stdout:
+            sys.stdout = self._stdout
 
     def reset_counters(self) -> None:
         self.invocations.clear()
@@ -119,6 +124,7 @@ class Runtime:
         if isinstance(event, (str, bytes)):
             event = json.loads(event or "{}")
         event = event or {}
+        self._route_stdout()
         self.apply_environment({**{k: str(v) for k, v in (fn.environment_vars or {}).items()}, **self.overrides})
         logical = self.logical_names.get(fn.function_name, fn.function_name)
         key = (logical, str(event.get("agent", "")), int(event.get("phase", 0) or 0))
@@ -157,7 +163,7 @@ class Runtime:
         except concurrent.futures.TimeoutError:
             message = f"Task timed out after {context.timeout_s:.2f} seconds"
             return json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}), True, ""
-        except Exception as exc:  # noqa: BLE001 - every handler error goes back to Step Functions
+        except Exception as exc:
             return _error(exc), True, traceback.format_exc()
         return json.dumps(result), False, ""
 
@@ -173,14 +179,8 @@ class Runtime:
     def _handler(self, spec: str) -> Callable[[dict[str, Any], Any], Any]:
         module_name, _, attr = spec.rpartition(".")
         if module_name not in sys.modules:
-            with self._env_lock:
-                # Loggers created at import bind to sys.stdout: bind them to the router, so what a handler
-                # logs lands in its invocation's log even when something else has swapped stdout since.
-                saved, sys.stdout = sys.stdout, self._stdout
-                try:
-                    importlib.import_module(module_name)
-                finally:
-                    sys.stdout = saved
+            with self._env_lock:  # imported once; its loggers bind to the router installed by invoke()
+                importlib.import_module(module_name)
         return getattr(sys.modules[module_name], attr)  # type: ignore[no-any-return]
 
 
