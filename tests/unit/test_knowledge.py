@@ -238,8 +238,15 @@ def test_a_broad_rule_id_is_ranked_by_the_situation(corpus: EmbeddedCorpus) -> N
     meals = corpus.cite("EU261", "departure delay reaches 3 hours: meals and refreshments", limit=2)
     assert pid(meals[0]) == "eu261-art6-delay-care"
     assert all(pid(c).startswith("eu261-") for c in hotel + meals)
-    curfew = corpus.cite("airport curfew", "arrival in Sydney at 23:20 local", limit=1)
-    assert pid(curfew[0]) == "curfew-sydney"
+    curfew = corpus.cite("airport curfew", "arrival in Sydney at 23:20 local", limit=2)
+    assert [pid(c) for c in curfew] == ["curfew-buffer-policy", "curfew-sydney"]
+
+
+def test_an_airport_curfew_cites_that_airport_and_never_another(corpus: EmbeddedCorpus) -> None:
+    assert [pid(c) for c in corpus.cite("Airport curfew SYD", limit=2)] == ["curfew-sydney"]
+    assert [pid(c) for c in corpus.cite("Airport curfew FRA", limit=2)] == ["curfew-frankfurt"]
+    # an airport without a passage of its own gets the general policy, not Frankfurt's or Sydney's rule
+    assert [pid(c) for c in corpus.cite("Airport curfew ZRH", limit=2)] == ["curfew-buffer-policy"]
 
 
 def test_an_exact_rule_id_is_not_padded_with_unrelated_passages(corpus: EmbeddedCorpus) -> None:
