@@ -29,14 +29,11 @@ THROTTLING = frozenset({
 
 
 def retry_config() -> Config:
-    return Config(
-        retries={
-            "mode": os.environ.get("AWS_RETRY_MODE", "standard"),  # type: ignore[typeddict-item]
-            "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5")),
-        },
-        connect_timeout=5,
-        read_timeout=20,
-    )
+    retries: Any = {
+        "mode": os.environ.get("AWS_RETRY_MODE", "standard"),  # standard | adaptive
+        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5")),
+    }
+    return Config(retries=retries, connect_timeout=5, read_timeout=20)
 
 
 @cache
