@@ -137,8 +137,11 @@ class Target:
             return False
         thread_id = desc["name"]
         approval = self.store.get_approval(thread_id)
-        return bool(approval and approval["approval_status"] == "pending"
-                    and approval.get("execution_arn") == desc["executionArn"])
+        if not (approval and approval["approval_status"] == "pending"
+                and approval.get("execution_arn") == desc["executionArn"]):
+            return False
+        thread = self.store.get_thread(thread_id)  # recorded last by RequestApproval: the request is complete
+        return bool(thread and thread["status"] == "awaiting_approval")
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
