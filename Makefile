@@ -9,12 +9,13 @@ export AWS_EC2_METADATA_DISABLED := true
 
 EVENT ?= events/ey123-technical-delay.json
 
-.PHONY: help install demo test test-fast lint validate bench build deploy serve clean
+.PHONY: help install demo test test-fast lint validate security bench build deploy serve clean
 
 help:
 	@echo "make demo      run one disruption end to end on the embedded stack (interactive approval)"
 	@echo "make test      install and run the whole test suite"
 	@echo "make lint      ruff, ASL validation, cfn-lint on the translated template, sam validate (+ --lint)"
+	@echo "make security  checkov over template.yaml (own venv .venv-checkov; skips justified in .checkov.yaml)"
 	@echo "make bench     benchmarks (numbers and ratios, JSON in benchmarks/results/)"
 	@echo "make serve     the embedded stack as a long-lived endpoint on 127.0.0.1:8642"
 	@echo "make build     sam build (no Docker needed)   make deploy: sam deploy --guided"
@@ -35,7 +36,10 @@ demo: $(STAMP)
 	$(BIN)/skymarshal run $(EVENT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	# Two processes: unit tests use moto's in-process mock (which resets moto's global backends), the rest share
+	# one embedded stack per worker process (moto is process-global).
+	$(BIN)/python -m pytest -n 2 tests/unit
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/unit
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not workflow and not slow"
@@ -48,6 +52,22 @@ lint: $(STAMP)
 validate: $(SAM_STAMP)
 	$(BIN)/sam validate --region eu-west-1
 	$(BIN)/sam validate --lint --region eu-west-1
+
+# checkov gets its own venv: it pins boto3/botocore versions that conflict with the project's (moto, sam).
+CHECKOV_VENV    ?= .venv-checkov
+CHECKOV_VERSION ?= 3.3.30
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
+	touch $(CHECKOV_STAMP)
+
+# No failed check, or the target fails. --skip-download: no call to the Prisma Cloud API (offline CI).
+security: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --config-file .checkov.yaml \
+		--skip-download
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

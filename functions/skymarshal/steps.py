@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from skymarshal import domain
+from skymarshal import domain, events_out
+from skymarshal.approvals import mask_token
 from skymarshal.checkpoints import CheckpointStore, Timer
 from skymarshal.domain.operation import OpsReader, Snapshot
 from skymarshal.domain.policy import Policy
@@ -68,6 +69,18 @@ class Prepared(Strict):
     option_ids: list[str]
     agents: list[AgentSlot]
     approval_timeout_seconds: int
+    # Replay (time travel): where the state machine resumes, with the stored views it resumes from.
+    resume_at: Literal["phase1", "phase2", "arbitrate"] = "phase1"
+    phase1: list[AgentSummary] | None = None
+    phase2: list[AgentSummary] | None = None
+    replay_of: str | None = None
+
+
+class Resume(Strict):
+    """Optional `resume` block of the execution input: replay thread `replay_of` from one of its checkpoints."""
+
+    replay_of: str
+    from_checkpoint: str
 
 
 class AgentTask(Strict):
@@ -129,38 +142,131 @@ def prepare(
     raw_event: Any, execution_arn: str, store: CheckpointStore, reader: OpsReader, policy: Policy,
     approval_timeout_seconds: int,
 ) -> Prepared:
+    """Open the thread and checkpoint the event, the snapshot and the options. On a re-run for the same thread
+    (a redrive, a retried task) the thread's own checkpoints are returned, not recomputed, so every agent's
+    idempotency key (which holds their ids) matches its finished work. With a `resume` block, the run is a
+    replay of another thread: see `_resume`."""
     timer = Timer()
-    event = parse_event(raw_event)
+    raw = dict(raw_event) if isinstance(raw_event, dict) else raw_event
+    try:
+        resume = Resume.model_validate(raw.pop("resume")) if isinstance(raw, dict) and raw.get("resume") else None
+    except ValidationError as exc:
+        raise InvalidDisruptionEvent(f"invalid resume block: {describe_validation_error(exc, 'resume.')}") from exc
+    event = parse_event(raw)
     thread_id = event.thread_id
-    store.open_thread(
+    thread = store.open_thread(
         thread_id,
         execution_arn=execution_arn,
         flight_number=event.flight_number,
         flight_date=event.flight_date.isoformat(),
         disruption_type=event.disruption_type,
+        **({"replay_of": resume.replay_of, "replay_from": resume.from_checkpoint} if resume else {}),
     )
-    event_cp = store.put(thread_id, "start", event, meta={"execution_arn": execution_arn})
-    try:
-        snapshot = domain.build_snapshot(event, reader)
-    except domain.SnapshotError as exc:
-        raise InvalidDisruptionEvent(str(exc)) from exc
-    snapshot_cp = store.put(thread_id, "snapshot", snapshot)
-    options = domain.generate_options(event, snapshot, policy)
-    options_cp = store.put(
-        thread_id, "options", [o.model_dump(mode="json") for o in options], duration_ms=timer.ms,
-        meta={"option_ids": [o.option_id for o in options]},
-    )
+    if thread.get("status") == "failed":  # redriven: the thread is worked on again
+        store.set_status(thread_id, "active", redriven_at=datetime.now(UTC).isoformat())
+    found = {c["step"]: c for c in store.history(thread_id) if c["step"] in ("start", "snapshot", "options")}
+    extra: dict[str, Any] = {}
+    if resume and "options" not in found:
+        extra = _resume(store, thread_id, event, resume, execution_arn)
+        event_ref, snapshot_ref, options_ref = extra.pop("refs")
+        option_ids = extra.pop("option_ids")
+    else:
+        event_ref = _ref(found.get("start")) or store.put(
+            thread_id, "start", event, meta={"execution_arn": execution_arn}).ref
+        snapshot_ref = _ref(found.get("snapshot"))
+        options_ref = _ref(found.get("options")) if snapshot_ref else None
+        if snapshot_ref is None:
+            try:
+                snapshot = domain.build_snapshot(event, reader)
+            except domain.SnapshotError as exc:
+                raise InvalidDisruptionEvent(str(exc)) from exc
+            snapshot_ref = store.put(thread_id, "snapshot", snapshot).ref
+        if options_ref is None:
+            snapshot = Snapshot.model_validate(store.load(snapshot_ref))
+            options = domain.generate_options(event, snapshot, policy)
+            option_ids = [o.option_id for o in options]
+            options_ref = store.put(
+                thread_id, "options", [o.model_dump(mode="json") for o in options], duration_ms=timer.ms,
+                meta={"option_ids": option_ids},
+            ).ref
+        else:
+            option_ids = list(found["options"].get("meta", {}).get("option_ids") or [])
+        if resume:  # a replay redriven after Prepare: the resume point is on the thread's `replayed` checkpoint
+            replayed = store.latest(thread_id, "replayed")
+            if replayed:
+                extra = _resume_point(store, thread_id, replayed["meta"].get("resume_at", "phase1"))
     return Prepared(
         thread_id=thread_id,
         flight_number=event.flight_number,
         flight_date=event.flight_date.isoformat(),
-        event=event_cp.ref,
-        snapshot=snapshot_cp.ref,
-        options=options_cp.ref,
-        option_ids=[o.option_id for o in options],
+        event=event_ref,
+        snapshot=snapshot_ref,
+        options=options_ref,
+        option_ids=option_ids,
         agents=[AgentSlot(agent=a, safety=a in SAFETY_AGENTS) for a in ALL_AGENTS],
         approval_timeout_seconds=approval_timeout_seconds,
+        replay_of=resume.replay_of if resume else None,
+        **extra,
     )
+
+
+def _ref(checkpoint: dict[str, Any] | None) -> Ref | None:
+    return Ref(thread_id=checkpoint["thread_id"], checkpoint_id=checkpoint["checkpoint_id"]) if checkpoint else None
+
+
+_VIEW_STEPS = ("agent_complete", "agent_unavailable")
+
+
+def _resume(store: CheckpointStore, thread_id: str, event: DisruptionEvent, resume: Resume, execution_arn: str
+            ) -> dict[str, Any]:
+    """Replay: copy the original thread's state up to `from_checkpoint` into this thread and say where to resume.
+    The granularity is the phase: all seven phase-2 views at or before the checkpoint -> re-arbitrate; all seven
+    phase-1 views -> phase 2; otherwise phase 1 with the stored snapshot and options (never a new snapshot)."""
+    history = store.history(resume.replay_of)
+    ids = [c["checkpoint_id"] for c in history]
+    if resume.from_checkpoint not in ids:
+        raise InvalidDisruptionEvent(
+            f"resume.from_checkpoint: {resume.from_checkpoint} is not a checkpoint of thread {resume.replay_of}")
+    upto = history[: ids.index(resume.from_checkpoint) + 1]
+    latest = {c["step"]: c for c in upto}
+    if "snapshot" not in latest or "options" not in latest:
+        raise InvalidDisruptionEvent(
+            f"resume.from_checkpoint: {resume.from_checkpoint} is before the snapshot of {resume.replay_of}: "
+            "start a new run instead")
+
+    def copy(c: dict[str, Any]) -> Ref:
+        payload = store.load(Ref(thread_id=resume.replay_of, checkpoint_id=c["checkpoint_id"]))
+        return store.put(thread_id, c["step"], payload, phase=c.get("phase"), agent=c.get("agent"),
+                         status=c.get("outcome"), confidence=c.get("confidence"),
+                         meta={**(c.get("meta") or {}), "copied_from": f"{resume.replay_of}/{c['checkpoint_id']}"}).ref
+
+    event_ref = store.put(thread_id, "start", event, meta={"execution_arn": execution_arn, **resume.model_dump()}).ref
+    snapshot_ref, options_ref = copy(latest["snapshot"]), copy(latest["options"])
+    views = {p: {c["agent"]: c for c in upto if c["step"] in _VIEW_STEPS and c.get("phase") == p} for p in (1, 2)}
+    resume_at = "arbitrate" if len(views[2]) == len(ALL_AGENTS) else "phase2" if len(views[1]) == len(ALL_AGENTS) \
+        else "phase1"
+    for p in (1, 2)[: {"phase1": 0, "phase2": 1, "arbitrate": 2}[resume_at]]:
+        for agent in ALL_AGENTS:
+            copy(views[p][agent])
+    store.put(thread_id, "replayed", None, status=resume_at,
+              meta={"replay_of": resume.replay_of, "from_checkpoint": resume.from_checkpoint, "resume_at": resume_at})
+    return {"refs": (event_ref, snapshot_ref, options_ref),
+            "option_ids": list(latest["options"].get("meta", {}).get("option_ids") or []),
+            **_resume_point(store, thread_id, resume_at)}
+
+
+def _resume_point(store: CheckpointStore, thread_id: str, resume_at: str) -> dict[str, Any]:
+    """The stored views (of this thread) a resumed run starts from: phase 1 for phase 2, phase 2 for arbitration."""
+    out: dict[str, Any] = {"resume_at": resume_at}
+    phase = {"phase2": 1, "arbitrate": 2}.get(resume_at)
+    if phase:
+        found = {c["agent"]: c for c in store.history(thread_id)
+                 if c["step"] in _VIEW_STEPS and c.get("phase") == phase}
+        out[f"phase{phase}"] = [
+            summarize(AgentView.model_validate(store.load(ref)), ref, reused=True)
+            for ref in (_ref(found.get(a)) for a in ALL_AGENTS) if ref
+        ]
+    return out
 
 
 def _load_context(
@@ -259,11 +365,6 @@ def arbitrate(task: ArbitrationTask, store: CheckpointStore, policy: Policy, gui
     )
 
 
-def mask_token(token: str) -> str:
-    """The task token is a bearer secret: logs and checkpoints only ever see this."""
-    return f"{token[:6]}…({len(token)} chars)" if token else ""
-
-
 def request_approval(task: ApprovalTask, store: CheckpointStore) -> dict[str, Any]:
     summary = task.decision.model_dump(mode="json")
     record = store.put_approval(task.thread_id, task.task_token, task.execution_arn, summary, task.timeout_seconds)
@@ -274,6 +375,8 @@ def request_approval(task: ApprovalTask, store: CheckpointStore) -> dict[str, An
         status="pending",
     )
     store.set_status(task.thread_id, "awaiting_approval", approval_expires_at=record["approval_expires_at"])
+    events_out.approval_requested(task.thread_id, task.decision.flight_number, summary,
+                                  record["approval_expires_at"], task.execution_arn)
     return {"thread_id": task.thread_id, "status": "pending", "expires_at": record["approval_expires_at"]}
 
 
@@ -313,7 +416,8 @@ def finalize(task: FinalizeTask, store: CheckpointStore) -> FinalResult:
             record.approver_id = approval.get("approver_id")
             record.comments = record.comments or approval.get("comments", "")
         if outcome in ("approved", "rejected") and record.decided_at is None and approval:
-            record.decided_at = datetime.fromisoformat(approval.get("decided_at") or datetime.now(UTC).isoformat())
+            decided = approval.get("decided_at") or datetime.now(UTC).isoformat()
+            record.decided_at = datetime.fromisoformat(decided)
         store.put(task.thread_id, "approval_decided", record, status=outcome)
     decision = Decision.model_validate(store.load(task.decision.decision))
     result = FinalResult(
@@ -323,4 +427,5 @@ def finalize(task: FinalizeTask, store: CheckpointStore) -> FinalResult:
     store.put(task.thread_id, "completed", {"outcome": outcome, "approval": record.model_dump(mode="json")},
               status=outcome)
     store.set_status(task.thread_id, _THREAD_STATUS[outcome], outcome=outcome)  # type: ignore[arg-type]
+    events_out.decision_made(result)
     return result

@@ -1,0 +1,141 @@
+"""Benchmark (a): embedded-stack latency, start -> awaiting approval and start -> completion, against the same
+ASL with no-op handlers measured in the same run (a second state machine whose Tasks all call `noop_lambda`,
+which returns the recorded real outputs instantly). Ratio real / no-op; target <= 1.5x.
+
+Run: `PYTHONPATH=functions:local python benchmarks/bench_latency.py [--runs 7]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import statistics
+import time
+import zipfile
+from typing import Any
+
+import noop_lambda
+from _common import ROOT, row, seed, start_stack, target_for, write
+
+TARGET_RATIO = 1.5
+POLL = 0.01
+
+
+def record_real_outputs() -> Any:
+    """Wrap the runtime so the real handlers' outputs are kept for the no-op function."""
+    from skymarshal_local.runtime import RUNTIME
+
+    original = RUNTIME.invoke
+
+    def invoke(fn: Any, event: Any) -> tuple[str, bool, str]:
+        payload, errored, logs = original(fn, event)
+        logical = RUNTIME.logical_names.get(fn.function_name, "")
+        data = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
+        if logical and logical != "IntakeFunction" and not errored:
+            k = (logical, str(data.get("agent", "")), int(data.get("phase", 0) or 0))
+            noop_lambda.RECORDED.setdefault(k, json.loads(payload))
+        return payload, errored, logs
+
+    RUNTIME.invoke = invoke  # type: ignore[method-assign]
+
+
+def create_noop_state_machine(stack: Any) -> str:
+    lam, sfn = stack.client("lambda"), stack.client("stepfunctions")
+    role = lam.get_function(FunctionName=stack.outputs.get("IntakeFunctionName") or
+                            lam.list_functions()["Functions"][0]["FunctionName"])["Configuration"]["Role"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.write(ROOT / "benchmarks" / "noop_lambda.py", "noop_lambda.py")
+    fn = lam.create_function(FunctionName="bench-noop", Runtime="python3.13", Role=role,
+                             Handler="noop_lambda.lambda_handler", Code={"ZipFile": buf.getvalue()},
+                             Timeout=30, MemorySize=512)
+    definition = re.sub(r"\$\{\w+FunctionArn\}", fn["FunctionArn"], (ROOT / "statemachines" /
+                                                                        "disruption.asl.json").read_text())
+    return str(sfn.create_state_machine(name="bench-noop-disruption", definition=definition, roleArn=role,
+                                        type="STANDARD")["stateMachineArn"])
+
+
+def wait_status(sfn: Any, arn: str, until: set[str], timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        if status in until:
+            return str(status)
+        time.sleep(POLL)
+    raise TimeoutError(arn)
+
+
+def run_real(target: Any, n: int) -> tuple[float, float]:
+    from skymarshal.models import DisruptionEvent
+    from skymarshal_local.runtime import RUNTIME
+
+    sfn = target.client("stepfunctions")
+    ev = DisruptionEvent.model_validate(__import__("_common").event(f"lat-real-{n}-{time.time_ns() % 10**8}"))
+    before = RUNTIME.invocations[("RequestApprovalFunction", "", 0)]
+    t0 = time.perf_counter()
+    arn = target.start(ev)
+    while RUNTIME.invocations[("RequestApprovalFunction", "", 0)] == before or \
+            (target.store.get_approval(ev.thread_id) or {}).get("execution_arn") != arn:
+        time.sleep(POLL)
+    t1 = time.perf_counter()
+    target.decide(ev.thread_id, True, "bench", "ok")
+    assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}) == "SUCCEEDED"
+    return t1 - t0, time.perf_counter() - t0
+
+
+def run_noop(target: Any, sm_arn: str, n: int) -> tuple[float, float]:
+    sfn = target.client("stepfunctions")
+    t0 = time.perf_counter()
+    arn = sfn.start_execution(stateMachineArn=sm_arn, name=f"lat-noop-{n}-{time.time_ns() % 10**8}",
+                              input=json.dumps(__import__("_common").event("noop")))["executionArn"]
+    while arn not in noop_lambda.TOKENS:
+        time.sleep(POLL)
+    t1 = time.perf_counter()
+    sfn.send_task_success(taskToken=noop_lambda.TOKENS[arn],
+                          output=json.dumps({"approved": True, "approver_id": "bench", "comments": "ok"}))
+    assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}) == "SUCCEEDED"
+    return t1 - t0, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    stack = start_stack(ApprovalTimeoutSeconds="600")
+    try:
+        seed(stack)
+        target = target_for(stack)
+        record_real_outputs()
+        run_real(target, -1)  # warm-up: imports, first clients, and the recording for the no-op
+        sm_arn = create_noop_state_machine(stack)
+        run_noop(target, sm_arn, -1)
+        real, noop = [], []
+        for n in range(args.runs):  # interleaved, so both see the same machine state
+            real.append(run_real(target, n))
+            noop.append(run_noop(target, sm_arn, n))
+    finally:
+        stack.stop()
+    med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
+    data = {
+        "runs": args.runs,
+        "real_s": {"to_awaiting_approval": [round(x[0], 4) for x in real],
+                   "to_completion": [round(x[1], 4) for x in real]},
+        "noop_s": {"to_awaiting_approval": [round(x[0], 4) for x in noop],
+                   "to_completion": [round(x[1], 4) for x in noop]},
+        "note": "median of interleaved runs; approval answered as soon as the request is recorded",
+    }
+    rows = [
+        row("start -> awaiting approval, real (median)", round(med(real, 0), 4), "s"),
+        row("start -> awaiting approval, no-op ASL (median)", round(med(noop, 0), 4), "s"),
+        row("awaiting-approval ratio real/no-op", round(med(real, 0) / med(noop, 0), 3), "x", TARGET_RATIO),
+        row("start -> completion, real (median)", round(med(real, 1), 4), "s"),
+        row("start -> completion, no-op ASL (median)", round(med(noop, 1), 4), "s"),
+        row("completion ratio real/no-op", round(med(real, 1) / med(noop, 1), 3), "x", TARGET_RATIO),
+    ]
+    write("latency", data, rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Benchmark (c): storm throughput. N disruptions (default 200, over the flights of the seeded scenario) are
+sent to the intake queue at once; the SQS event source mapping delivers them to the intake Lambda, which starts
+the workflows. A decision = the arbitrator's decision recorded and the thread awaiting the duty manager (its
+`updated_at` in the ByStatus index). Reports decisions per minute and the slowest send -> decision.
+
+Run: `PYTHONPATH=functions:local python benchmarks/bench_storm.py [--events 200]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import uuid
+from datetime import datetime
+
+from _common import row, seed, start_stack, target_for, write
+
+TARGET_PER_MINUTE = 60.0  # local goal: at least one decision per second on a 2-core machine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    from skymarshal_local import submit
+
+    stack = start_stack(ApprovalTimeoutSeconds="3600")
+    try:
+        dataset = seed(stack)
+        target = target_for(stack)
+        flights = [(f.flight_number, str(f.flight_date)) for f in dataset.flights]
+        prefix = f"storm-{uuid.uuid4().hex[:6]}"
+        base = json.loads((target_for.__globals__["ROOT"] / "events" / "ey123-technical-delay.json").read_text())
+        bodies = []
+        for i in range(args.events):
+            number, day = flights[i % len(flights)]
+            bodies.append(json.dumps({**base, "event_id": f"{prefix}-{i:04d}", "flight_number": number,
+                                      "flight_date": day}))
+        sent_at = datetime.now().astimezone()
+        t0 = time.monotonic()
+        submit.send_bodies(target, bodies)
+        send_s = time.monotonic() - t0
+        decided: dict[str, datetime] = {}
+        deadline = time.monotonic() + args.timeout
+        sfn = target.client("stepfunctions")
+        ended: set[str] = set()  # executions that ended without a decision (FAILED, ...)
+        while len(decided) + len(ended) < args.events and time.monotonic() < deadline:
+            for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+                for page in sfn.get_paginator("list_executions").paginate(
+                        stateMachineArn=target.state_machine_arn, statusFilter=status):
+                    ended.update(e["name"] for e in page["executions"] if e["name"].startswith(prefix))
+            for thread in target.store.threads_by_status("awaiting_approval", limit=1000):
+                thread_id = str(thread.get("thread_id") or thread["PK"].split("#", 1)[-1])
+                if thread_id.startswith(prefix):
+                    decided.setdefault(thread_id, datetime.fromisoformat(thread["updated_at"]))
+            time.sleep(1.0)
+        wall = time.monotonic() - t0
+        statuses: dict[str, int] = {}
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=target.state_machine_arn):
+            for e in page["executions"]:
+                if e["name"].startswith(prefix):
+                    statuses[e["status"]] = statuses.get(e["status"], 0) + 1
+        stats = dict(stack.delivery.stats)
+    finally:
+        stack.stop()
+    latencies = sorted((t - sent_at).total_seconds() for t in decided.values())
+    span = max(latencies) if latencies else wall
+    per_minute = len(latencies) / span * 60 if span else 0.0
+    rows = [
+        row("storm events sent", args.events, "events"),
+        row("decisions reached", len(latencies), "decisions"),
+        row("executions ended without a decision", len(ended - set(decided)), "executions"),
+        row("decisions per minute", round(per_minute, 1), "/min", TARGET_PER_MINUTE, lower_is_better=False),
+        row("slowest send -> decision", round(max(latencies), 2) if latencies else float("nan"), "s"),
+        row("median send -> decision", round(statistics.median(latencies), 2) if latencies else float("nan"), "s"),
+    ]
+    write("storm", {"events": args.events, "send_seconds": round(send_s, 3), "wall_seconds": round(wall, 1),
+                    "executions_by_status": statuses, "intake_delivery": stats,
+                    "latencies_s": [round(x, 3) for x in latencies]}, rows)
+
+
+if __name__ == "__main__":
+    main()
