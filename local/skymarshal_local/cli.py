@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -282,8 +283,14 @@ def serve(
     = True,
     approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 3600,
     log_file: Annotated[Path | None, typer.Option(help="Append the Lambda handlers' logs here.")] = None,
+    console_port: Annotated[int, typer.Option(help="Port of the web console and approval API (0 = off).")] = 8643,
+    approver: Annotated[str, typer.Option(
+        help="The identity the local console signs in as (it stands in for the API's authorizer).")]
+    = "local-duty-manager",
 ) -> None:
-    """Serve the embedded stack on 127.0.0.1 so the plain AWS CLI and boto3 work against it."""
+    """Serve the embedded stack on 127.0.0.1 so the plain AWS CLI and boto3 work against it, with the duty
+    manager's web console."""
+    from skymarshal_local.console_server import ConsoleServer
     from skymarshal_local.runtime import RUNTIME
     from skymarshal_local.seed import SCENARIOS, load_dataset_into, read_dataset
 
@@ -301,14 +308,18 @@ def serve(
                     load_dataset_into(stack.outputs["OpsDataTableName"], read_dataset(path))
             source = f"the hand-made scenarios in {SCENARIOS}"
     RUNTIME.log_file = log_file
+    web = ConsoleServer(stack.endpoint_url, stack.stack_name, console_port, approver).start() if console_port \
+        else None
     url = stack.endpoint_url
     sm = stack.outputs["StateMachineArn"]
     console.print(Panel(
-        f"endpoint   {url}\nstate machine {sm}\nops data   {source}\n\n"
+        f"endpoint   {url}\nstate machine {sm}\nops data   {source}\n"
+        + (f"console    {web.console_url}  (signed in as {approver})\n" if web else "") + "\n"
         "[bold]Plain AWS CLI[/] (any credentials, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local):\n"
         f"  aws --endpoint-url {url} --region us-east-1 stepfunctions start-execution \\\n"
-        f"      --state-machine-arn {sm} --name EY123-1 --input file://events/ey123-technical-delay.json\n"
-        f"  skymarshal token EY123-1 --endpoint-url {url}     # or read it: skymarshal status EY123-1\n"
+        f"      --state-machine-arn {sm} --name ey123-technical-delay \\\n"
+        "      --input file://events/ey123-technical-delay.json     # name = the event's event_id = thread id\n"
+        f"  skymarshal token ey123-technical-delay --endpoint-url {url}\n"
         f"  aws --endpoint-url {url} --region us-east-1 stepfunctions send-task-success --task-token TOKEN \\\n"
         "      --task-output '{\"approved\": true, \"approver_id\": \"dm-42\", \"comments\": \"ok\"}'\n\n"
         "Ctrl-C stops it (state is in memory only).",
@@ -321,6 +332,8 @@ def serve(
     except KeyboardInterrupt:
         console.print("stopping")
     finally:
+        if web:
+            web.stop()
         stack.stop()
 
 
@@ -492,6 +505,83 @@ def _ref(thread_id: str, cp: dict[str, Any]) -> Any:
     from skymarshal.models import Ref
 
     return Ref(thread_id=thread_id, checkpoint_id=cp["checkpoint_id"])
+
+
+@app.command()
+def redrive(
+    execution: Annotated[str, typer.Argument(help="Execution ARN or thread id of a FAILED/TIMED_OUT/ABORTED run.")],
+    wait: Annotated[bool, typer.Option(help="Wait until it awaits approval or ends.")] = True,
+    endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Redrive a failed execution from where it stopped (RedriveExecution: STANDARD only, within 14 days).
+    Finished agents return their checkpointed result; only failed work is recomputed."""
+    from skymarshal_local import redrive as redriver
+
+    target = target_for(endpoint_url, stack_name, region)
+    try:
+        result = redriver.redrive(target, execution)
+        if wait:
+            desc = target.wait(result["execution_arn"], TERMINAL | {"AWAITING_APPROVAL"}, timeout=120)
+            result["status"] = desc["status"]
+    except TargetError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        console.print(f"redriven {result['execution_arn']} (redrive #{result.get('redrive_count')}): "
+                      f"{result.get('status', 'RUNNING')}")
+
+
+@app.command()
+def replay(
+    thread_id: Annotated[str, typer.Argument(help="The thread to replay.")],
+    from_checkpoint: Annotated[str, typer.Option("--from", help="Checkpoint id to resume after (`skymarshal show`).")],
+    endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Start a new execution, linked to the thread, that resumes after a checkpoint with the stored state
+    (e.g. re-arbitrate from the phase-2 views after a policy change)."""
+    from skymarshal_local import replay as replayer
+
+    target = target_for(endpoint_url, stack_name, region)
+    try:
+        result = replayer.replay(target, thread_id, from_checkpoint)
+    except TargetError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        console.print(f"replay thread [bold]{result['thread_id']}[/] of {thread_id} from {result['from_step']}"
+                      f"\n{result['execution_arn']}")
+
+
+class AuditFormat(StrEnum):
+    json = "json"
+    md = "md"
+    csv = "csv"
+
+
+@app.command()
+def audit(
+    thread_id: Annotated[str, typer.Argument(help="The thread to export.")],
+    fmt: Annotated[AuditFormat, typer.Option("--format", help="json, md (for compliance) or csv.")]
+    = AuditFormat.json,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")] = None,
+    endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None,
+) -> None:
+    """The audit trail of a thread: checkpoints merged with the execution history (states, retries, errors,
+    the approval with approver, comment and time)."""
+    from skymarshal_local import audit as auditor
+
+    target = target_for(endpoint_url, stack_name, region)
+    try:
+        text = auditor.export(target, thread_id, fmt.value)  # type: ignore[arg-type]
+    except TargetError as exc:
+        fail(str(exc))
+    if output:
+        output.write_text(text)
+        console.print(f"wrote {output} ({len(text):,} bytes)")
+    else:
+        print(text)
 
 
 @app.command()

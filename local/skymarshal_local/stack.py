@@ -239,7 +239,9 @@ class EmbeddedStack:
         resources = {
             r["LogicalResourceId"]: r["PhysicalResourceId"]
             for r in cf.describe_stack_resources(StackName=self.stack_name)["StackResources"]
-            if "LogicalResourceId" in r  # moto lists resource types it does not model without one
+            # moto lists resource types it does not model without a logical id, and Lambda permissions
+            # (SAM's HttpApi/Schedule events) without a physical id
+            if "LogicalResourceId" in r and "PhysicalResourceId" in r
         }
         for logical, physical in resources.items():
             if cfn["Resources"].get(logical, {}).get("Type") == "AWS::Lambda::Function":
