@@ -508,6 +508,62 @@ def _ref(thread_id: str, cp: dict[str, Any]) -> Any:
 
 
 @app.command()
+def submit(
+    event_files: Annotated[list[Path], typer.Argument(help="Event files: one event, a JSON list, or an SQS envelope.")],
+    no_validate: Annotated[bool, typer.Option("--no-validate", help="Send invalid events too (they go to the DLQ).")]
+    = False,
+    endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Send disruption events to the intake queue; the intake Lambda starts one workflow per event id."""
+    from skymarshal_local import submit as submitter
+
+    target = target_for(endpoint_url, stack_name, region)
+    try:
+        results = submitter.submit(target, event_files, validate=not no_validate)
+    except TargetError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            colour = {"sent": "green", "invalid": "red", "error": "red"}[r["status"]]
+            console.print(f"[{colour}]{r['status']}[/] {r['path']} {r.get('event_id') or ''} "
+                          f"{r.get('message_id') or r.get('reason', '')}")
+    if any(r["status"] != "sent" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def dlq(
+    replay_fixed: Annotated[Path | None, typer.Option(
+        "--replay", help="A JSON file {receipt_handle: fixed body} (from `dlq --json`) to send back to intake.")]
+    = None,
+    limit: Annotated[int, typer.Option(help="How many dead letters to read.")] = 100,
+    endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """What the intake refused and why (the dead-letter queue); `--replay` sends fixed messages back."""
+    from skymarshal_local import submit as submitter
+
+    target = target_for(endpoint_url, stack_name, region)
+    try:
+        if replay_fixed:
+            results = submitter.replay(target, json.loads(replay_fixed.read_text()))
+        else:
+            results = submitter.dead_letters(target, limit=limit)
+    except TargetError as exc:
+        fail(str(exc))
+    if as_json or replay_fixed:
+        print(json.dumps(results, indent=2))
+        return
+    table = Table(title="Dead letters")
+    for col in ("message", "code", "field", "reason"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(r["message_id"], r["code"], r["field"], r["reason"])
+    console.print(table if results else "the dead-letter queue is empty")
+
+
+@app.command()
 def redrive(
     execution: Annotated[str, typer.Argument(help="Execution ARN or thread id of a FAILED/TIMED_OUT/ABORTED run.")],
     wait: Annotated[bool, typer.Option(help="Wait until it awaits approval or ends.")] = True,
