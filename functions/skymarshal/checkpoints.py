@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +41,36 @@ S3_OFFLOAD_BYTES = 350 * 1024
 THREAD_SK = "THREAD"
 APPROVAL_SK = "APPROVAL"
 CHECKPOINT_PREFIX = "CHECKPOINT#"
+
+
+class _LruTexts:
+    """A small, thread-safe LRU of checkpoint payload texts, bounded by total characters."""
+
+    def __init__(self, max_chars: int = 32 * 1024 * 1024) -> None:
+        self.max_chars = max_chars
+        self._items: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> str | None:
+        with self._lock:
+            text = self._items.get(key)
+            if text is not None:
+                self._items.move_to_end(key)
+            return text
+
+    def put(self, key: tuple[str, str, str], text: str) -> None:
+        with self._lock:
+            if key in self._items or len(text) > self.max_chars:
+                return
+            self._items[key] = text
+            self._chars += len(text)
+            while self._chars > self.max_chars:
+                _, old = self._items.popitem(last=False)
+                self._chars -= len(old)
+
+
+_PAYLOADS = _LruTexts()
 
 
 def utcnow() -> datetime:
@@ -168,14 +200,25 @@ class CheckpointStore:
         )
 
     def load(self, ref: Ref) -> Any:
-        """The payload of a checkpoint, from DynamoDB or, transparently, from S3."""
-        with aws.dependency("read checkpoint"):
-            item = self._table.get_item(
-                Key={"PK": pk(ref.thread_id), "SK": CHECKPOINT_PREFIX + ref.checkpoint_id}
-            ).get("Item")
-        if item is None:
-            raise CheckpointNotFound(f"checkpoint {ref.checkpoint_id} of thread {ref.thread_id} does not exist")
-        return json.loads(self._payload_text(item))
+        """The payload of a checkpoint, from DynamoDB or, transparently, from S3.
+
+        Checkpoints are write-once (`put` refuses to overwrite), so a warm container keeps the text of the ones
+        it has read: the seven agents of a thread read the same event, snapshot and options, and phase 2 reads
+        the peers' views; only the first read of each goes to DynamoDB/S3."""
+        key = (self.table_name, ref.thread_id, ref.checkpoint_id)
+        text = _PAYLOADS.get(key)
+        if text is None:
+            with aws.dependency("read checkpoint"):
+                item = self._table.get_item(
+                    Key={"PK": pk(ref.thread_id), "SK": CHECKPOINT_PREFIX + ref.checkpoint_id}
+                ).get("Item")
+            if item is None:
+                raise CheckpointNotFound(
+                    f"checkpoint {ref.checkpoint_id} of thread {ref.thread_id} does not exist"
+                )
+            text = self._payload_text(item)
+            _PAYLOADS.put(key, text)
+        return json.loads(text)
 
     def _payload_text(self, item: dict[str, Any]) -> str:
         if "payload_s3" in item:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+MAX_QUEUE_WAIT_S = 900  # Lambda's longest timeout: an invocation waits at most this long for its "container"
 
 
 @dataclass
@@ -145,9 +146,12 @@ class Runtime:
         )
         handler = self._handler(fn.handler)
         lock = self._function_locks.setdefault(logical, threading.Lock())
+        started = threading.Event()
 
         def run() -> Any:
             with lock:
+                context.started = time.monotonic()  # the timeout counts from here, not from the queue
+                started.set()
                 self._stdout.local.buffer = buffer = io.StringIO()
                 try:
                     if delay:
@@ -158,9 +162,16 @@ class Runtime:
                     self._keep_log(logical, buffer.getvalue())
 
         future = self._pool.submit(run)
+        if not started.wait(timeout=MAX_QUEUE_WAIT_S):
+            return _error(RuntimeError(f"{logical}: no free container for {MAX_QUEUE_WAIT_S}s")), True, ""
         try:
             result = future.result(timeout=context.timeout_s)
         except concurrent.futures.TimeoutError:
+            # Lambda would kill the container; a thread cannot be killed, so the next invocation gets a fresh
+            # "container" (lock) instead of waiting behind the abandoned one.
+            with self._env_lock:
+                if self._function_locks.get(logical) is lock:
+                    self._function_locks[logical] = threading.Lock()
             message = f"Task timed out after {context.timeout_s:.2f} seconds"
             return json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}), True, ""
         except Exception as exc:
