@@ -8,6 +8,9 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
 EVENT ?= events/ey123-technical-delay.json
+# The demo runs against the generated hub-airline day (deterministic, seed 7). Scale 1.0 is ~1,000 flights and
+# 150,000 bookings: realistic but slow to load into moto; 0.1 keeps the demo under a minute.
+HUB_SCALE ?= 0.1
 
 .PHONY: help install demo test test-fast lint validate security bench build deploy serve clean
 
@@ -33,7 +36,7 @@ $(SAM_STAMP): $(STAMP)
 	touch $(SAM_STAMP)
 
 demo: $(STAMP)
-	$(BIN)/skymarshal run $(EVENT)
+	$(BIN)/skymarshal run $(EVENT) --hub-day $(HUB_SCALE)
 
 test: $(STAMP)
 	# Two processes: unit tests use moto's in-process mock (which resets moto's global backends), the rest share

@@ -69,7 +69,9 @@ def target_for(endpoint_url: str | None, stack_name: str | None, region: str | N
 # run / serve: the embedded stack in this process
 # ------------------------------------------------------------------------------------------------
 def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, approval_timeout: int,
-                    approval_policy: str | None = None) -> tuple[Any, Target, str]:
+                    approval_policy: str | None = None, hub_day: float | None = None) -> tuple[Any, Target, str]:
+    """Start the embedded stack and load the operational data: a file, the generated hub-airline day (at a
+    scale), or the hand-made scenario matching the event (events/NAME.json -> data/scenarios/NAME.json)."""
     from skymarshal_local.seed import OpsDataError, read_dataset, replace_ops_data, scenario_for
     from skymarshal_local.stack import EmbeddedStack
 
@@ -78,15 +80,18 @@ def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, a
         params["ApprovalPolicy"] = approval_policy
     with console.status("Starting the embedded stack (moto on 127.0.0.1)…"):
         stack = EmbeddedStack(port=port, parameters=params).start()
-    data_path = ops_data or (scenario_for(event_file) if event_file else None)
+    data_path = ops_data or (scenario_for(event_file) if event_file and hub_day is None else None)
     source = "none"
     if data_path is None:
         from skymarshal_local.datagen import generate_day
         from skymarshal_local.seed import load_dataset_into
 
-        with console.status("Generating a hub-airline day and loading it…"):
-            counts = load_dataset_into(stack.outputs["OpsDataTableName"], generate_day(scale=0.1))
-        source = f"generated hub day ({counts.get('flights', 0)} flights)"
+        scale = hub_day or 0.1
+        with console.status(f"Generating the hub-airline day (seed 7, scale {scale}) and loading it…"):
+            day = generate_day(scale=scale)
+            load_dataset_into(stack.outputs["OpsDataTableName"], day)
+        source = (f"generated hub day, scale {scale}: {len(day.flights)} flights, {len(day.aircraft)} aircraft, "
+                  f"{len(day.crew)} crew, {len(day.bookings)} bookings, {len(day.cargo)} shipments")
     else:
         try:
             dataset = read_dataset(data_path)
@@ -110,6 +115,9 @@ def run(
     ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data (import document JSON).")]
     = None,
     approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 900,
+    hub_day: Annotated[float | None, typer.Option(
+        "--hub-day", help="Use the generated hub-airline day at this scale (1.0 = ~1,000 flights; slow on moto) "
+        "instead of the event's hand-made scenario.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run one disruption end to end on the embedded stack, with live progress and the approval."""
@@ -122,7 +130,7 @@ def run(
     except TargetError as exc:
         fail(str(exc), code=2)
     stack, target, source = _start_embedded(0, ops_data, event_file, approval_timeout,
-                                            "low_confidence" if auto else None)
+                                            "low_confidence" if auto else None, hub_day)
     try:
         if not as_json:
             console.print(f"[dim]stack {stack.endpoint_url} · ops data: {source}[/]")
