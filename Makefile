@@ -49,6 +49,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions local tests benchmarks
+	$(BIN)/mypy functions/skymarshal
 	$(BIN)/statelint --ignore=FLOAT,URI statemachines/disruption.asl.json
 	$(BIN)/python -m skymarshal_local.templatecheck
 

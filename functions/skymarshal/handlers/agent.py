@@ -24,9 +24,10 @@ from skymarshal.models import AgentSummary
 from skymarshal.observability import logger, metrics, tracer
 
 
-def _mark_reused(summary: AgentSummary, record: DataRecord) -> AgentSummary:
-    summary.reused = True
-    return summary
+def _mark_reused(response: Any, idempotent_data: DataRecord) -> Any:
+    """Called by Powertools only when it returns a stored result: the agent was not run again."""
+    response.reused = True
+    return response
 
 
 idempotency = IdempotencyConfig(
