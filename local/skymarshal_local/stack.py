@@ -14,11 +14,13 @@ The AWS CLI and boto3 then work against it unchanged with `--endpoint-url http:/
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
 import os
 import socket
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -107,6 +109,23 @@ def _patch_moto() -> None:
         return RUNTIME.invoke(self, event)
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+    # DynamoDB conditional writes are atomic on AWS; moto's server threads can interleave a condition check and
+    # the write, so two compare-and-swap writers could both "win". Serialise moto's write paths.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    write_lock = threading.RLock()
+
+    def serialised(method: Any) -> Any:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with write_lock:
+                return method(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        setattr(DynamoDBBackend, name, serialised(getattr(DynamoDBBackend, name)))
 
     # moto 5.2.5 drops SendTaskFailure's `cause`; AWS passes it to the Catch (a rejection's comment).
     from moto.core.responses import EmptyResult
