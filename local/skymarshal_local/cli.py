@@ -118,6 +118,9 @@ def run(
     hub_day: Annotated[float | None, typer.Option(
         "--hub-day", help="Use the generated hub-airline day at this scale (1.0 = ~1,000 flights; slow on moto) "
         "instead of the event's hand-made scenario.")] = None,
+    inject_failure: Annotated[str | None, typer.Option(
+        "--inject-failure", help="Demo of recovery: this agent fails (phase 1) until the run has FAILED, then "
+        "the run is redriven and the counts show that no finished work was recomputed.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run one disruption end to end on the embedded stack, with live progress and the approval."""
@@ -135,7 +138,10 @@ def run(
         if not as_json:
             console.print(f"[dim]stack {stack.endpoint_url} · ops data: {source}[/]")
         arn = target.start(event)
-        desc = _follow(target, arn, event.event_id, quiet=as_json)
+        if inject_failure:
+            desc = _fail_then_redrive(target, arn, event.event_id, inject_failure, as_json)
+        else:
+            desc = _follow(target, arn, event.event_id, quiet=as_json)
         if desc["status"] == "AWAITING_APPROVAL":
             if not as_json:
                 _print_pending(target, event.event_id)
@@ -156,6 +162,67 @@ def run(
         fail(str(exc))
     finally:
         stack.stop()
+
+
+def _fail_then_redrive(target: Target, arn: str, thread_id: str, agent: str, quiet: bool) -> dict[str, Any]:
+    """The recovery story on the embedded stack: an injected agent failure, the run FAILED, `redrive`, and the
+    evidence (agent invocations vs computations) that finished work was not redone."""
+    from skymarshal_local import redrive as redriver
+    from skymarshal_local.runtime import RUNTIME
+
+    if agent not in ALL_AGENTS:
+        fail(f"--inject-failure: unknown agent {agent!r} (one of {', '.join(ALL_AGENTS)})", code=2)
+
+    def outage(function: str, payload: dict[str, Any]) -> Exception | None:
+        if function == "AgentFunction" and payload.get("agent") == agent and payload.get("phase") == 1:
+            return RuntimeError(f"injected outage of {agent}'s data source")
+        return None
+
+    RUNTIME.reset_counters()
+    RUNTIME.faults.append(outage)
+    try:
+        desc = _follow(target, arn, thread_id, quiet)
+    finally:
+        RUNTIME.faults.remove(outage)
+    if desc["status"] != "FAILED":
+        return desc  # a business agent degrades instead of failing the run
+    failed = next(e for e in reversed(target.history(arn)) if e["type"] == "ExecutionFailed")
+    details = failed["executionFailedEventDetails"]
+    before = _computations(target, thread_id)
+    if not quiet:
+        console.print(f"[red]FAILED[/] {details.get('error')}: {details.get('cause', '')[:160]}")
+        console.print(f"thread status: {target.store.get_thread(thread_id)['status']} · the outage is over: "
+                      f"[bold]skymarshal redrive {thread_id}[/]")
+    RUNTIME.reset_counters()
+    redriver.redrive(target, arn)
+    desc = _follow(target, arn, thread_id, quiet)
+    after = _computations(target, thread_id)
+    invoked = {(a, p): n for (fn, a, p), n in RUNTIME.invocations.items() if fn == "AgentFunction"}
+    if not quiet:
+        table = Table(title="After the redrive: who worked again")
+        for col in ("agent", "phase 1 done before the failure", "phase 1 computed in the redrive",
+                    "phase 2 computed", "invoked in the redrive (p1/p2)"):
+            table.add_column(col)
+        for a in ALL_AGENTS:
+            table.add_row(a, str(before.get((a, 1), 0)), str(after.get((a, 1), 0) - before.get((a, 1), 0)),
+                          str(after.get((a, 2), 0) - before.get((a, 2), 0)),
+                          f"{invoked.get((a, 1), 0)}/{invoked.get((a, 2), 0)}")
+        console.print(table)
+        twice = [f"{a} phase {p}" for (a, p), n in after.items() if n > 1]
+        console.print(("[green]no agent computed twice[/]" if not twice else f"[red]computed twice: {twice}[/]")
+                      + "[dim] · invoked counts Lambda invocations (locally the whole failed Map runs again and"
+                      " finished agents answer from their idempotency record; AWS re-runs only failed"
+                      " iterations).[/]")
+    return desc
+
+
+def _computations(target: Target, thread_id: str) -> dict[tuple[str, int], int]:
+    counts: dict[tuple[str, int], int] = {}
+    for cp in target.store.history(thread_id):
+        if cp["step"] == "agent_complete":
+            key = (cp["agent"], int(cp["phase"]))
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _follow(target: Target, arn: str, thread_id: str, quiet: bool) -> dict[str, Any]:
