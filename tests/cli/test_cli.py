@@ -72,3 +72,19 @@ def test_run_json_prints_one_decision_document():
     assert doc["approval"]["approver_id"] == "dm-42"
     assert doc["decision"]["recommended"]["kind"] == "crew_change"
     assert doc["thread_id"] and doc["execution_arn"].startswith("arn:aws:states:")
+
+
+@pytest.mark.workflow
+def test_run_with_an_injected_safety_failure_is_redriven_to_a_decision():
+    result = subprocess.run(
+        [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey123-technical-delay.json"),
+         "--inject-failure", "crew_compliance", "--approve", "--approver", "dm-42"],
+        capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")]),
+             "COLUMNS": "200"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "SafetyAgentFailed" in result.stdout
+    assert "no agent computed twice" in result.stdout
+    assert "outcome: approved" in result.stdout
