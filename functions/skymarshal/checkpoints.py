@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
@@ -36,6 +37,7 @@ from skymarshal.errors import (
     CheckpointNotFound,
 )
 from skymarshal.models import Ref, ThreadStatus
+from skymarshal.observability import metrics
 
 S3_OFFLOAD_BYTES = 350 * 1024
 THREAD_SK = "THREAD"
@@ -184,6 +186,9 @@ class CheckpointStore:
             item["payload"] = body
         with aws.dependency("write checkpoint"):
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(SK)")
+        metrics.add_metric(name="CheckpointBytes", unit=MetricUnit.Bytes, value=len(data))
+        if in_s3:
+            metrics.add_metric(name="CheckpointsOffloadedToS3", unit=MetricUnit.Count, value=1)
         return CheckpointRecord(
             thread_id=thread_id,
             checkpoint_id=checkpoint_id,
