@@ -8,9 +8,9 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
 EVENT ?= events/ey123-technical-delay.json
-# The demo runs against the generated hub-airline day (deterministic, seed 7). Scale 1.0 is ~1,000 flights and
-# 150,000 bookings: realistic but slow to load into moto; 0.1 keeps the demo under a minute.
-HUB_SCALE ?= 0.1
+# The demo runs against the generated hub-airline day (deterministic, seed 7): ~1,000 flights, 150 aircraft,
+# ~3,700 crew, ~150,000 bookings and cargo, loaded in ~10 s (HUB_SCALE=0.1 for a smaller day).
+HUB_SCALE ?= 1.0
 
 .PHONY: help install demo test test-fast lint validate security bench build deploy serve clean
 

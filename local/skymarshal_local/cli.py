@@ -84,12 +84,12 @@ def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, a
     source = "none"
     if data_path is None:
         from skymarshal_local.datagen import generate_day
-        from skymarshal_local.seed import load_dataset_into
+        from skymarshal_local.seed import load_dataset_embedded
 
         scale = hub_day or 0.1
         with console.status(f"Generating the hub-airline day (seed 7, scale {scale}) and loading it…"):
             day = generate_day(scale=scale)
-            load_dataset_into(stack.outputs["OpsDataTableName"], day)
+            load_dataset_embedded(stack.outputs["OpsDataTableName"], day)
         source = (f"generated hub day, scale {scale}: {len(day.flights)} flights, {len(day.aircraft)} aircraft, "
                   f"{len(day.crew)} crew, {len(day.bookings)} bookings, {len(day.cargo)} shipments")
     else:

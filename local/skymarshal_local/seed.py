@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -59,3 +61,21 @@ def replace_ops_data(table_name: str, dataset: OpsDataset) -> dict[str, int]:
 def load_dataset_into(table_name: str, dataset: OpsDataset) -> dict[str, int]:
     """Add a dataset to the table (AWS or local), keeping what is there."""
     return load_dataset(dataset, table_name)
+
+
+def load_dataset_embedded(table_name: str, dataset: OpsDataset) -> dict[str, int]:
+    """The embedded stack only (moto in this process): write the items straight into moto's table, the same
+    items `load_dataset` sends with BatchWriteItem, without the HTTP round trips (a 1,000-flight day: ~10 s
+    instead of ~60 s)."""
+    from skymarshal.opsdata import dataset_items
+    from skymarshal_local import fastdynamo
+
+    counts: dict[str, int] = {}
+
+    def items() -> Iterator[dict[str, Any]]:
+        for entity, item in dataset_items(dataset):
+            counts[entity] = counts.get(entity, 0) + 1
+            yield item
+
+    fastdynamo.load_items_direct(table_name, items())
+    return counts

@@ -143,6 +143,10 @@ def _patch_moto() -> None:
 
     redrive.install()  # moto lacks RedriveExecution: answer it (see redrive.py for local vs AWS)
 
+    from skymarshal_local import fastdynamo
+
+    fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
+
     original = engine_clients.boto_client_for
     cache: dict[tuple[str, str, str], Any] = {}
 

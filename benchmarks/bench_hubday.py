@@ -1,0 +1,88 @@
+"""The generated hub-airline day on the embedded stack: load time and one decision, with and without
+skymarshal_local.fastdynamo (moto's Query narrowed to the queried partition).
+
+    PYTHONPATH=functions:local python benchmarks/bench_hubday.py [--scale 1.0] [--stock] [--direct-load]
+
+--stock: uninstall fastdynamo after the stack starts (moto's own Query: the "before" numbers).
+--direct-load: load with fastdynamo.load_items_direct (in-process, no HTTP) instead of opsdata.load_dataset.
+Prints: items, load seconds, seconds to AWAITING_APPROVAL, seconds from approval to the end, the outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for extra in (ROOT / "functions", ROOT / "local"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--stock", action="store_true")
+    parser.add_argument("--direct-load", action="store_true")
+    parser.add_argument("--event", default=str(ROOT / "events" / "ey123-technical-delay.json"))
+    args = parser.parse_args()
+
+    from skymarshal.opsdata import dataset_items, load_dataset
+    from skymarshal_local import fastdynamo
+    from skymarshal_local.datagen import generate_day
+    from skymarshal_local.stack import EmbeddedStack
+    from skymarshal_local.target import Target, read_event
+
+    stack = EmbeddedStack(parameters={"ApprovalTimeoutSeconds": "300"}).start()
+    try:
+        if args.stock:
+            fastdynamo.uninstall()
+        table = stack.outputs["OpsDataTableName"]
+        t0 = time.perf_counter()
+        day = generate_day(scale=args.scale)
+        t_gen = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if args.direct_load:
+            items = fastdynamo.load_items_direct(table, (item for _, item in dataset_items(day)))
+        else:
+            items = sum(load_dataset(day, table).values())
+        t_load = time.perf_counter() - t0
+
+        target = Target(endpoint_url=stack.endpoint_url, outputs=dict(stack.outputs)).activate()
+        event = read_event(Path(args.event))
+        event = event.model_copy(update={"event_id": f"{event.event_id}-{uuid.uuid4().hex[:6]}"})
+        t0 = time.perf_counter()
+        arn = target.start(event)
+        desc = target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"}, timeout=600)
+        t_decision = time.perf_counter() - t0
+        t_approval = 0.0
+        if desc["status"] == "AWAITING_APPROVAL":
+            t0 = time.perf_counter()
+            target.decide(event.event_id, True, "bench", "")
+            desc = target.wait(arn, TERMINAL, timeout=600)
+            t_approval = time.perf_counter() - t0
+        print(json.dumps({
+            "scale": args.scale,
+            "fastdynamo": not args.stock,
+            "loader": "load_items_direct" if args.direct_load else "opsdata.load_dataset",
+            "items": items,
+            "generate_s": round(t_gen, 2),
+            "load_s": round(t_load, 2),
+            "to_awaiting_approval_s": round(t_decision, 2),
+            "approval_to_end_s": round(t_approval, 2),
+            "status": desc["status"],
+            "error": desc.get("error"),
+            "query_stats": fastdynamo.stats(),
+        }, indent=2))
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

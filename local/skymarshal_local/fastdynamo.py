@@ -1,0 +1,314 @@
+"""Make moto's DynamoDB `Query` proportional to the partition it reads, not to the table (local stack only).
+
+moto 5.2.5 answers every `Query` by sorting *all* the items of the table (`Table.all_items()`) and testing
+each one against the key condition; on the generated hub-airline day (~165,000 items) one Query costs about
+half a second, and a decision makes dozens. This module narrows the items a Query looks at, then hands
+them to moto's own `Table.query`, so the answer (order, key conditions, filters, projections, Limit /
+ExclusiveStartKey / LastEvaluatedKey, ScanIndexForward, Select/Count, validation errors) is moto's:
+
+- base table: the candidates are `table.items[hash_key]` (moto already stores items by hash key);
+- secondary index: the candidates are the items whose index hash-key attribute equals the queried value,
+  from a per-table index {index name: {hash value: {primary key: item}}}, built on the first Query of an
+  index and maintained by every write path (`Table.put_item`, `Table.delete_item`, the backend's
+  `update_item`, which mutates an item in place; BatchWriteItem, TransactWriteItems and PartiQL go
+  through these). A table object that moto replaces (transaction rollback, restore, reset) is a new
+  object: its index is built afresh.
+
+The candidates are a superset of the items moto would select, in moto's `all_items()` order; moto's query
+re-applies every condition to them, so narrowing never changes an answer. `install()` / `uninstall()`
+patch / restore moto (idempotent); a lock guards the indexes (moto's server answers in threads).
+
+`load_items_direct()` is an optional fast loader for the embedded stack: it writes items straight into the
+moto backend's table (same validation and storage as PutItem, without the HTTP/JSON round trip).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+_LOCK = threading.RLock()
+_STATE: dict[int, _TableState] = {}  # id(table) -> its secondary-index buckets
+_ORIGINAL: dict[str, Any] = {}  # what install() replaced, for uninstall()
+_STATS = {"narrowed": 0, "fallback": 0, "builds": 0}
+
+
+class _TableState:
+    """Buckets of one table: {index name: (hash attribute, {hash value: {(hash, range): item}})}."""
+
+    __slots__ = ("indexes", "ref", "where")
+
+    def __init__(self, table: Any) -> None:
+        key = id(table)
+        self.ref = weakref.ref(table, lambda _ref: _STATE.pop(key, None))
+        self.indexes: dict[str, tuple[str, dict[Any, dict[Any, Any]]]] = {}
+        # {index name: {(hash, range): bucket key}}: where each item sits, to move it when it changes
+        self.where: dict[str, dict[Any, Any]] = {}
+
+
+_UNHASHABLE = object()  # bucket of items whose index hash value cannot be hashed (always candidates)
+
+
+def _state(table: Any, create: bool) -> _TableState | None:
+    state = _STATE.get(id(table))
+    if state is not None and state.ref() is not table:  # id reused by a new object
+        _STATE.pop(id(table), None)
+        state = None
+    if state is None and create:
+        state = _STATE[id(table)] = _TableState(table)
+    return state
+
+
+def _bucket_key(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return _UNHASHABLE
+    return value
+
+
+def _iter_items(table: Any) -> Iterable[Any]:
+    if table.range_key_attr:
+        for by_range in list(table.items.values()):
+            yield from list(by_range.values())
+    else:
+        yield from list(table.items.values())
+
+
+def _index_hash_attr(table: Any, index_name: str) -> str | None:
+    for index in table.all_indexes():
+        if index.name == index_name:
+            hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+            return hashes[0] if hashes else None
+    return None
+
+
+def _build(table: Any, state: _TableState, index_name: str, attr: str) -> dict[Any, dict[Any, Any]]:
+    buckets: dict[Any, dict[Any, Any]] = {}
+    where: dict[Any, Any] = {}
+    for item in _iter_items(table):
+        value = item.attrs.get(attr)
+        if value is None:
+            continue
+        pk = (item.hash_key, item.range_key)
+        key = _bucket_key(value)
+        buckets.setdefault(key, {})[pk] = item
+        where[pk] = key
+    state.indexes[index_name] = (attr, buckets)
+    state.where[index_name] = where
+    _STATS["builds"] += 1
+    return buckets
+
+
+def _current(table: Any, hash_key: Any, range_key: Any) -> Any:
+    """The item stored under a primary key, or None (never creates a defaultdict entry)."""
+    entry = table.items.get(hash_key)
+    if entry is None:
+        return None
+    if table.range_key_attr:
+        return entry.get(range_key)
+    return entry
+
+
+def _touch(table: Any, hash_key: Any, range_key: Any) -> None:
+    """Re-file the item at this primary key in every built index of its table (after a write)."""
+    state = _state(table, create=False)
+    if state is None or not state.indexes:
+        return
+    pk = (hash_key, range_key if table.range_key_attr else None)
+    item = _current(table, hash_key, range_key)
+    for index_name, (attr, buckets) in state.indexes.items():
+        where = state.where[index_name]
+        old = where.pop(pk, None)
+        if old is not None:
+            bucket = buckets.get(old)
+            if bucket is not None:
+                bucket.pop(pk, None)
+                if not bucket:
+                    del buckets[old]
+        if item is not None:
+            value = item.attrs.get(attr)
+            if value is not None:
+                key = _bucket_key(value)
+                buckets.setdefault(key, {})[pk] = item
+                where[pk] = key
+
+
+def _forget(table: Any) -> None:
+    with _LOCK:
+        state = _state(table, create=False)
+        if state is not None:
+            _STATE.pop(id(table), None)
+
+
+def _all_items_order(items: list[Any]) -> list[Any]:
+    # exactly Table.all_items()'s order
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+def _candidates(table: Any, hash_key: Any, index_name: str | None, hash_key_conditions: Any) -> list[Any] | None:
+    """A superset of the items moto's query would select, in all_items() order; None: let moto scan."""
+    if not index_name:
+        if hash_key is None:
+            return None
+        with _LOCK:
+            entry = table.items.get(hash_key)
+            if entry is None:
+                return []
+            found = list(entry.values()) if table.range_key_attr else [entry]
+        return _all_items_order(found)
+    attr = _index_hash_attr(table, index_name)
+    if attr is None:
+        return None  # unknown index or no hash key: moto raises its own error
+    wanted = [value for name, value in (hash_key_conditions or []) if name == attr]
+    if not wanted:
+        return None
+    value = wanted[0]
+    with _LOCK:
+        state = _state(table, create=True)
+        assert state is not None
+        built = state.indexes.get(index_name)
+        # built on the first query of the index (or again if the index was redefined)
+        buckets = _build(table, state, index_name, attr) if built is None or built[0] != attr else built[1]
+        key = _bucket_key(value)
+        found = list(buckets.get(key, {}).values()) if key is not _UNHASHABLE else []
+        found.extend(buckets.get(_UNHASHABLE, {}).values())
+    return _all_items_order(found)
+
+
+class _Subset:
+    """The table as moto's query sees it, with all_items() narrowed to the candidates."""
+
+    __slots__ = ("_items", "_table")
+
+    def __init__(self, table: Any, items: list[Any]) -> None:
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_items", items)
+
+    def all_items(self) -> list[Any]:
+        return list(self._items)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+# --------------------------------------------------------------------------------------------------
+# Patches
+# --------------------------------------------------------------------------------------------------
+def _query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    original = _ORIGINAL["query"]
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    conditions = kwargs.get("hash_key_conditions")
+    if conditions is None and len(args) > 9:
+        conditions = args[9]
+    found = _candidates(self, hash_key, index_name, conditions)
+    if found is None:
+        _STATS["fallback"] += 1
+        return original(self, hash_key, *args, **kwargs)
+    _STATS["narrowed"] += 1
+    return original(_Subset(self, found), hash_key, *args, **kwargs)
+
+
+def _put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+    with _LOCK:
+        item = _ORIGINAL["put_item"](self, *args, **kwargs)
+        _touch(self, item.hash_key, item.range_key)
+        return item
+
+
+def _delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+    with _LOCK:
+        item = _ORIGINAL["delete_item"](self, hash_key, range_key)
+        if item is not None:
+            _touch(self, item.hash_key, item.range_key)
+        return item
+
+
+def _update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+    with _LOCK:
+        try:
+            item = _ORIGINAL["update_item"](self, table_name, *args, **kwargs)
+        except BaseException:
+            # the item may be half-updated in place (or created): rebuild this table's indexes on demand
+            table = self.tables.get(table_name)
+            if table is not None:
+                _forget(table)
+            raise
+        _touch(self.get_table(table_name), item.hash_key, item.range_key)
+        return item
+
+
+def _delete_table(self: Any, name: str) -> Any:
+    table = _ORIGINAL["delete_table"](self, name)
+    _forget(table)
+    return table
+
+
+def installed() -> bool:
+    return bool(_ORIGINAL)
+
+
+def install() -> None:
+    """Patch moto's DynamoDB (idempotent)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    with _LOCK:
+        if _ORIGINAL:
+            return
+        _ORIGINAL.update(
+            query=Table.query,
+            put_item=Table.put_item,
+            delete_item=Table.delete_item,
+            update_item=DynamoDBBackend.update_item,
+            delete_table=DynamoDBBackend.delete_table,
+        )
+        _STATE.clear()
+        Table.query = _query  # type: ignore[method-assign]
+        Table.put_item = _put_item  # type: ignore[method-assign]
+        Table.delete_item = _delete_item  # type: ignore[method-assign]
+        DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
+        DynamoDBBackend.delete_table = _delete_table  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Restore moto's own methods and drop the indexes."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    with _LOCK:
+        if not _ORIGINAL:
+            return
+        Table.query = _ORIGINAL["query"]  # type: ignore[method-assign]
+        Table.put_item = _ORIGINAL["put_item"]  # type: ignore[method-assign]
+        Table.delete_item = _ORIGINAL["delete_item"]  # type: ignore[method-assign]
+        DynamoDBBackend.update_item = _ORIGINAL["update_item"]  # type: ignore[method-assign]
+        DynamoDBBackend.delete_table = _ORIGINAL["delete_table"]  # type: ignore[method-assign]
+        _ORIGINAL.clear()
+        _STATE.clear()
+
+
+def stats() -> dict[str, int]:
+    return dict(_STATS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Fast local loader (embedded stack only)
+# --------------------------------------------------------------------------------------------------
+def load_items_direct(
+    table_name: str, items: Iterable[dict[str, Any]], *, account_id: str = "123456789012", region: str = "us-east-1"
+) -> int:
+    """Put plain-Python items straight into the in-process moto table (what BatchWriteItem's PutRequest does,
+    without boto3 serialisation, HTTP and JSON); returns the count. Only for a moto running in this process."""
+    from boto3.dynamodb.types import TypeSerializer
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[account_id][region].get_table(table_name)
+    serialize = TypeSerializer().serialize
+    count = 0
+    for item in items:
+        table.put_item({name: serialize(value) for name, value in item.items()})
+        count += 1
+    return count
