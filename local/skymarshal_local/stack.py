@@ -23,7 +23,6 @@ import socket
 import threading
 import warnings
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -307,25 +306,4 @@ class EmbeddedStack:
         if "Ref" in value:
             return resources[value["Ref"]]
         raise ValueError(f"unsupported intrinsic {value}")
-
-    def reset_data(self) -> None:
-        """Forget every execution's data (tests): empty the tables, keep the stack."""
-        ddb = self.client("dynamodb")
-        for key in ("CheckpointTableName", "IdempotencyTableName"):
-            table = self.outputs[key]
-            desc = ddb.describe_table(TableName=table)["Table"]["KeySchema"]
-            names = [k["AttributeName"] for k in desc]
-            for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=",".join(names)):
-                for item in page["Items"]:
-                    ddb.delete_item(TableName=table, Key={n: item[n] for n in names})
-
-
-@contextlib.contextmanager
-def embedded(**kwargs: Any) -> Iterator[EmbeddedStack]:
-    stack = EmbeddedStack(**kwargs).start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
-
 
