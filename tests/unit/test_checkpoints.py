@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto_tables import offline_aws, table_definition
 
 from skymarshal import aws
 from skymarshal.checkpoints import S3_OFFLOAD_BYTES, CheckpointStore, new_checkpoint_id
@@ -24,28 +25,12 @@ from skymarshal.models import Ref
 TABLE, BUCKET = "checkpoints-test", "checkpoints-bucket-test"
 
 
-def checkpoint_table_definition() -> dict[str, Any]:
-    from skymarshal_local.stack import load_template
-
-    props = load_template()["Resources"]["CheckpointTable"]["Properties"]
-    definition = {k: props[k] for k in ("AttributeDefinitions", "KeySchema") if k in props}
-    if props.get("GlobalSecondaryIndexes"):
-        definition["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    definition["BillingMode"] = props.get("BillingMode", "PAY_PER_REQUEST")
-    return definition
-
-
 @pytest.fixture(scope="module")
 def store() -> Iterator[CheckpointStore]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                            "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        mp.delenv("AWS_PROFILE", raising=False)
+    with offline_aws():
         with mock_aws():
             aws.reset()
-            boto3.client("dynamodb").create_table(TableName=TABLE, **checkpoint_table_definition())
+            boto3.client("dynamodb").create_table(TableName=TABLE, **table_definition("CheckpointTable"))
             boto3.client("s3").create_bucket(Bucket=BUCKET)
             yield CheckpointStore(TABLE, BUCKET, retention_days=90)
         aws.reset()

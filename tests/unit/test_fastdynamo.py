@@ -11,14 +11,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-import yaml
 from boto3.dynamodb.conditions import Attr, Key
 from moto import mock_aws
+from moto_tables import offline_aws, table_definition
 
 from skymarshal import aws
 from skymarshal.domain.operation import OpsDataset
@@ -36,27 +35,8 @@ from skymarshal.opsdata import (
 from skymarshal_local import fastdynamo
 from skymarshal_local.datagen import generate_day
 
-ROOT = Path(__file__).resolve().parents[2]
 TABLE = "skymarshal-test-fastdynamo"
 DAY = date(2026, 12, 1)
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that accepts CloudFormation short tags (!Ref, !Sub, !GetAtt, ...)."""
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def ops_table_definition() -> dict[str, Any]:
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
-    props = template["Resources"]["OpsDataTable"]["Properties"]
-    return {
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
 
 
 @pytest.fixture(scope="module")
@@ -66,25 +46,15 @@ def day() -> OpsDataset:
 
 @pytest.fixture(scope="module")
 def table(day: OpsDataset) -> Iterator[Any]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        mp.delenv("AWS_PROFILE", raising=False)
-        with mock_aws():
+    with offline_aws(), mock_aws():
+        aws.reset()
+        boto3.client("dynamodb").create_table(TableName=TABLE, **table_definition("OpsDataTable"))
+        load_dataset(day, TABLE)
+        try:
+            yield aws.table(TABLE)
+        finally:
+            fastdynamo.uninstall()
             aws.reset()
-            boto3.client("dynamodb").create_table(TableName=TABLE, **ops_table_definition())
-            load_dataset(day, TABLE)
-            try:
-                yield aws.table(TABLE)
-            finally:
-                fastdynamo.uninstall()
-                aws.reset()
 
 
 def at(hh: int, mm: int = 0) -> datetime:

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
-import yaml
 from moto import mock_aws
+from moto_tables import offline_aws, table_definition
 
 from skymarshal import aws
 from skymarshal.domain.curfew import in_curfew
@@ -42,33 +42,6 @@ UTC_TZ = ZoneInfo("UTC")
 # --------------------------------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------------------------------
-class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that accepts CloudFormation short tags (!Ref, !Sub, !GetAtt, ...)."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
-def ops_table_definition() -> dict[str, Any]:
-    """OpsDataTable's keys and indexes, read from template.yaml."""
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # a SafeLoader subclass
-    props = template["Resources"]["OpsDataTable"]["Properties"]
-    return {
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"],
-        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-    }
-
-
 @pytest.fixture(scope="module")
 def small_day() -> OpsDataset:
     return generate_day(scale=SMALL)
@@ -81,16 +54,7 @@ def full_day() -> OpsDataset:
 
 @pytest.fixture(scope="module")
 def aws_env() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        mp.delenv("AWS_PROFILE", raising=False)
+    with offline_aws():
         yield
 
 
@@ -115,7 +79,7 @@ def table_day(small_day: OpsDataset) -> OpsDataset:
 def loaded(aws_env: None, table_day: OpsDataset) -> Iterator[tuple[DynamoOpsReader, dict[str, int]]]:
     with mock_aws():
         aws.reset()
-        boto3.client("dynamodb").create_table(TableName=TABLE, **ops_table_definition())
+        boto3.client("dynamodb").create_table(TableName=TABLE, **table_definition("OpsDataTable"))
         counts = load_dataset(table_day, TABLE)
         yield DynamoOpsReader(TABLE), counts
     aws.reset()
@@ -301,7 +265,7 @@ def test_the_scan_guard_catches_a_scan(dynamo: DynamoOpsReader) -> None:
 def test_an_empty_table_reads_as_nothing_and_default_costs(aws_env: None) -> None:
     with mock_aws():
         aws.reset()
-        boto3.client("dynamodb").create_table(TableName="empty-ops", **ops_table_definition())
+        boto3.client("dynamodb").create_table(TableName="empty-ops", **table_definition("OpsDataTable"))
         reader = DynamoOpsReader("empty-ops")
         assert reader.get_flight("EY123", DAY) is None
         assert reader.crew(["C10001"]) == []
