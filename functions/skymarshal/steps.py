@@ -164,7 +164,8 @@ def prepare(
     )
     if thread.get("status") == "failed":  # redriven: the thread is worked on again
         store.set_status(thread_id, "active", redriven_at=datetime.now(UTC).isoformat())
-    found = {c["step"]: c for c in store.history(thread_id) if c["step"] in ("start", "snapshot", "options")}
+    found = {c["step"]: c for c in store.history(thread_id)
+             if c["step"] in ("start", "snapshot", "options", "replayed")}  # newest of each step
     extra: dict[str, Any] = {}
     if resume and "options" not in found:
         extra = _resume(store, thread_id, event, resume, execution_arn)
@@ -175,6 +176,7 @@ def prepare(
             thread_id, "start", event, meta={"execution_arn": execution_arn}).ref
         snapshot_ref = _ref(found.get("snapshot"))
         options_ref = _ref(found.get("options")) if snapshot_ref else None
+        snapshot: Snapshot | None = None
         if snapshot_ref is None:
             try:
                 snapshot = domain.build_snapshot(event, reader)
@@ -182,7 +184,8 @@ def prepare(
                 raise InvalidDisruptionEvent(str(exc)) from exc
             snapshot_ref = store.put(thread_id, "snapshot", snapshot).ref
         if options_ref is None:
-            snapshot = Snapshot.model_validate(store.load(snapshot_ref))
+            if snapshot is None:  # a re-run that stopped between the snapshot and the options
+                snapshot = Snapshot.model_validate(store.load(snapshot_ref))
             options = domain.generate_options(event, snapshot, policy)
             option_ids = [o.option_id for o in options]
             options_ref = store.put(
@@ -192,7 +195,7 @@ def prepare(
         else:
             option_ids = list(found["options"].get("meta", {}).get("option_ids") or [])
         if resume:  # a replay redriven after Prepare: the resume point is on the thread's `replayed` checkpoint
-            replayed = store.latest(thread_id, "replayed")
+            replayed = found.get("replayed")
             if replayed:
                 extra = _resume_point(store, thread_id, replayed["meta"].get("resume_at", "phase1"))
     return Prepared(

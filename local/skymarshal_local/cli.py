@@ -528,7 +528,9 @@ def status(
         return
     statuses = [s for s, on in (("awaiting_approval", awaiting_approval), ("failed", failed)) if on] or \
         ["awaiting_approval", "failed", "active"]
-    rows = [t for s in statuses for t in store.threads_by_status(s)]  # type: ignore[arg-type]
+    from skymarshal_local.audit import list_threads
+
+    rows = [t for s in statuses for t in list_threads(target, s)]
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return
