@@ -1,0 +1,120 @@
+"""The import document: `OpsDataset` is the ONE import document (JSON, `schema_version` "1"): airports,
+aircraft types, aircraft, flights, crew, duties, bookings, cargo and cost parameters; cross-references are
+checked with clear errors. `skymarshal schema ops-data` prints its JSON Schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from .records import (
+    SCHEMA_VERSION,
+    Aircraft,
+    AircraftType,
+    Airport,
+    Booking,
+    CargoShipment,
+    CostParameters,
+    CrewDuty,
+    CrewMember,
+    Flight,
+    Record,
+)
+
+
+class OpsDataset(Record):
+    """The one import document. `skymarshal schema ops-data` prints its JSON Schema."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    generated_at: AwareDatetime | None = None
+    airline: str | None = None
+    airports: list[Airport] = Field(default_factory=list)
+    aircraft_types: list[AircraftType] = Field(default_factory=list)
+    aircraft: list[Aircraft] = Field(default_factory=list)
+    flights: list[Flight] = Field(default_factory=list)
+    crew: list[CrewMember] = Field(default_factory=list)
+    duties: list[CrewDuty] = Field(default_factory=list)
+    bookings: list[Booking] = Field(default_factory=list)
+    cargo: list[CargoShipment] = Field(default_factory=list)
+    cost_parameters: CostParameters = Field(default_factory=CostParameters)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> OpsDataset:
+        errors = dataset_errors(self)
+        if errors:
+            shown = errors[:25]
+            more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+            raise ValueError("ops dataset cross-reference errors:\n  " + "\n  ".join(shown) + more)
+        return self
+
+
+def _duplicates(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    dup: list[str] = []
+    for v in values:
+        if v in seen:
+            dup.append(v)
+        seen.add(v)
+    return dup
+
+
+def dataset_errors(ds: OpsDataset) -> list[str]:
+    """Every cross-reference problem, each as `field[index].name: value — reason`."""
+    errors: list[str] = []
+    for name, values in (
+        ("airports.iata", (a.iata for a in ds.airports)),
+        ("aircraft_types.type_code", (t.type_code for t in ds.aircraft_types)),
+        ("aircraft.tail", (a.tail for a in ds.aircraft)),
+        ("flights (flight_number, flight_date)", (f.key for f in ds.flights)),
+        ("crew.crew_id", (c.crew_id for c in ds.crew)),
+        ("duties (crew_id, duty_date)", (f"{d.crew_id}/{d.duty_date}" for d in ds.duties)),
+        ("bookings (pnr, flight_key)", (f"{b.pnr}@{b.flight_key}" for b in ds.bookings)),
+        ("cargo (awb, flight_key)", (f"{c.awb}@{c.flight_key}" for c in ds.cargo)),
+    ):
+        for dup in _duplicates(values)[:5]:
+            errors.append(f"{name}: {dup!r} is duplicated")
+    airports = {a.iata for a in ds.airports}
+    types = {t.type_code for t in ds.aircraft_types}
+    tails = {a.tail for a in ds.aircraft}
+    flights = {f.key for f in ds.flights}
+    crew = {c.crew_id for c in ds.crew}
+    for i, a in enumerate(ds.aircraft):
+        if types and a.type_code not in types:
+            errors.append(f"aircraft[{i}].type_code: {a.type_code!r} is not in aircraft_types")
+        for field in ("home_base", "station"):
+            if getattr(a, field) not in airports:
+                errors.append(f"aircraft[{i}].{field}: {getattr(a, field)!r} is not in airports")
+    for i, f in enumerate(ds.flights):
+        for field in ("origin", "destination"):
+            if getattr(f, field) not in airports:
+                errors.append(f"flights[{i}].{field}: {getattr(f, field)!r} is not in airports")
+        if f.tail is not None and f.tail not in tails:
+            errors.append(f"flights[{i}].tail: {f.tail!r} is not in aircraft")
+        for field in ("cockpit_crew", "cabin_crew"):
+            for cid in getattr(f, field):
+                if cid not in crew:
+                    errors.append(f"flights[{i}].{field}: {cid!r} is not in crew")
+    for i, c in enumerate(ds.crew):
+        if c.base not in airports:
+            errors.append(f"crew[{i}].base: {c.base!r} is not in airports")
+    for i, d in enumerate(ds.duties):
+        if d.crew_id not in crew:
+            errors.append(f"duties[{i}].crew_id: {d.crew_id!r} is not in crew")
+        for k in d.flight_keys:
+            if k not in flights:
+                errors.append(f"duties[{i}].flight_keys: {k!r} is not in flights")
+    for i, b in enumerate(ds.bookings):
+        if b.flight_key not in flights:
+            errors.append(f"bookings[{i}].flight_key: {b.flight_key!r} is not in flights")
+        if b.onward is not None and b.onward.key not in flights and b.onward.std_utc is None:
+            errors.append(
+                f"bookings[{i}].onward: {b.onward.key!r} is not in flights, so onward.std_utc is required"
+            )
+    for i, s in enumerate(ds.cargo):
+        if s.flight_key not in flights:
+            errors.append(f"cargo[{i}].flight_key: {s.flight_key!r} is not in flights")
+    return errors
+
