@@ -63,6 +63,11 @@ def _duplicates(values: Iterable[str]) -> list[str]:
 
 def dataset_errors(ds: OpsDataset) -> list[str]:
     """Every cross-reference problem, each as `field[index].name: value — reason`."""
+    return [*_duplicate_errors(ds), *_fleet_and_schedule_errors(ds), *_roster_and_load_errors(ds)]
+
+
+def _duplicate_errors(ds: OpsDataset) -> list[str]:
+    """Keys given twice (the first five of each kind)."""
     errors: list[str] = []
     for name, values in (
         ("airports.iata", (a.iata for a in ds.airports)),
@@ -76,10 +81,15 @@ def dataset_errors(ds: OpsDataset) -> list[str]:
     ):
         for dup in _duplicates(values)[:5]:
             errors.append(f"{name}: {dup!r} is duplicated")
+    return errors
+
+
+def _fleet_and_schedule_errors(ds: OpsDataset) -> list[str]:
+    """Aircraft, flights and crew that name an unknown aircraft type, airport, tail or crew member."""
+    errors: list[str] = []
     airports = {a.iata for a in ds.airports}
     types = {t.type_code for t in ds.aircraft_types}
     tails = {a.tail for a in ds.aircraft}
-    flights = {f.key for f in ds.flights}
     crew = {c.crew_id for c in ds.crew}
     for i, a in enumerate(ds.aircraft):
         if types and a.type_code not in types:
@@ -100,6 +110,14 @@ def dataset_errors(ds: OpsDataset) -> list[str]:
     for i, c in enumerate(ds.crew):
         if c.base not in airports:
             errors.append(f"crew[{i}].base: {c.base!r} is not in airports")
+    return errors
+
+
+def _roster_and_load_errors(ds: OpsDataset) -> list[str]:
+    """Duties, bookings and cargo that name an unknown crew member or flight."""
+    errors: list[str] = []
+    flights = {f.key for f in ds.flights}
+    crew = {c.crew_id for c in ds.crew}
     for i, d in enumerate(ds.duties):
         if d.crew_id not in crew:
             errors.append(f"duties[{i}].crew_id: {d.crew_id!r} is not in crew")
@@ -117,4 +135,3 @@ def dataset_errors(ds: OpsDataset) -> list[str]:
         if s.flight_key not in flights:
             errors.append(f"cargo[{i}].flight_key: {s.flight_key!r} is not in flights")
     return errors
-

@@ -128,64 +128,77 @@ REBOOKING_HORIZON = timedelta(hours=48)
 MAX_SWAP_CANDIDATES = 12  # the snapshot stays small at a hub with dozens of tails on the ground
 
 
-def build_snapshot(event: DisruptionEvent, reader: OpsReader) -> Snapshot:
-    """Read everything the disruption needs, by key and by index only."""
-    flight = reader.get_flight(event.flight_number, event.flight_date)
-    if flight is None:
-        raise SnapshotError(
-            f"flight {flight_key(event.flight_number, event.flight_date)} is not in the ops data"
-        )
-    flights: dict[str, Flight] = {flight.key: flight}
-    airports: dict[str, Airport] = {}
+class _Reads:
+    """What `build_snapshot` has read so far: the registry of flights involved, their airports and the aircraft
+    types, each read once."""
 
-    def airport(iata: str) -> None:
-        if iata not in airports:
-            found = reader.get_airport(iata)
+    def __init__(self, reader: OpsReader, flight: Flight) -> None:
+        self.reader = reader
+        self.flights: dict[str, Flight] = {flight.key: flight}
+        self.airports: dict[str, Airport] = {}
+        self.types: dict[str, AircraftType] = {}
+
+    def airport(self, iata: str) -> None:
+        if iata not in self.airports:
+            found = self.reader.get_airport(iata)
             if found is None:
                 raise SnapshotError(f"airport {iata} is not in the ops data")
-            airports[iata] = found
+            self.airports[iata] = found
 
-    airport(flight.origin)
-    airport(flight.destination)
-    costs = reader.cost_parameters()
+    def add_type(self, code: str) -> None:
+        if code not in self.types and (t := self.reader.get_aircraft_type(code)) is not None:
+            self.types[code] = t
 
-    window_start, window_end = flight.std_utc - ROTATION_BEFORE, flight.std_utc + ROTATION_AFTER
-    types: dict[str, AircraftType] = {}
+    def tail_flights(self, tail: str, window: tuple[datetime, datetime]) -> list[str]:
+        """The keys of the tail's flights in the window, in order (each registered)."""
+        keys = []
+        for f in self.reader.flights_of_tail(tail, *window):
+            self.flights.setdefault(f.key, f)
+            keys.append(f.key)
+        return keys
 
-    def add_type(code: str) -> None:
-        if code not in types and (t := reader.get_aircraft_type(code)) is not None:
-            types[code] = t
 
-    aircraft = reader.get_aircraft(flight.tail) if flight.tail else None
+def _rotation(reads: _Reads, flight: Flight, window: tuple[datetime, datetime]) -> tuple[Aircraft | None, list[str]]:
+    """The disrupted flight's tail and its flights in the window (the flight itself always included)."""
+    aircraft = reads.reader.get_aircraft(flight.tail) if flight.tail else None
     rotation: list[str] = []
     if aircraft is not None:
-        add_type(aircraft.type_code)
-        for f in reader.flights_of_tail(aircraft.tail, window_start, window_end):
-            flights.setdefault(f.key, f)
-            rotation.append(f.key)
+        reads.add_type(aircraft.type_code)
+        rotation = reads.tail_flights(aircraft.tail, window)
         if flight.key not in rotation:
             rotation.append(flight.key)
+    return aircraft, rotation
 
+
+def _swap_candidates(
+    reads: _Reads, flight: Flight, aircraft: Aircraft | None, window: tuple[datetime, datetime]
+) -> tuple[list[Aircraft], dict[str, list[str]]]:
+    """Up to `MAX_SWAP_CANDIDATES` other tails at the origin of the same family, with their rotations."""
     swap_candidates: list[Aircraft] = []
     swap_rotations: dict[str, list[str]] = {}
+    types = reads.types
     family = (
         types[aircraft.type_code].family if aircraft is not None and aircraft.type_code in types else None
     )
-    for a in sorted(reader.aircraft_at_station(flight.origin), key=lambda a: a.tail):
+    for a in sorted(reads.reader.aircraft_at_station(flight.origin), key=lambda a: a.tail):
         if aircraft is not None and a.tail == aircraft.tail:
             continue
-        add_type(a.type_code)
+        reads.add_type(a.type_code)
         if family is not None and (a.type_code not in types or types[a.type_code].family != family):
             continue  # only the same family can take the flight (and its crew's type rating)
         if len(swap_candidates) >= MAX_SWAP_CANDIDATES:
             break
         swap_candidates.append(a)
-        keys = []
-        for f in reader.flights_of_tail(a.tail, window_start, window_end):
-            flights.setdefault(f.key, f)
-            keys.append(f.key)
-        swap_rotations[a.tail] = keys
+        swap_rotations[a.tail] = reads.tail_flights(a.tail, window)
+    return swap_candidates, swap_rotations
 
+
+def _crew_and_duties(
+    reads: _Reads, flight: Flight
+) -> tuple[list[CrewMember], list[CrewMember], dict[str, CrewDuty]]:
+    """The rostered crew, the other reserves at the origin that day, and the duties of both (with the flights
+    of those duties registered)."""
+    reader = reads.reader
     rostered_ids = [*flight.cockpit_crew, *flight.cabin_crew]
     crew = reader.crew(rostered_ids)
     reserves = sorted(
@@ -196,24 +209,33 @@ def build_snapshot(event: DisruptionEvent, reader: OpsReader) -> Snapshot:
     duties = {d.crew_id: d for d in reader.duties(duty_ids, flight.flight_date)}
     for d in duties.values():
         for k in d.flight_keys:
-            if k not in flights:
+            if k not in reads.flights:
                 number, day = split_flight_key(k)
                 if (duty_flight := reader.get_flight(number, day)) is not None:
-                    flights[k] = duty_flight
+                    reads.flights[k] = duty_flight
+    return crew, reserves, duties
 
-    bookings = reader.bookings_for_flight(flight.key)
-    summary = BookingSummary.of(bookings, costs.avg_fare)
+
+def _bookings(reads: _Reads, flight: Flight, avg_fare: float) -> tuple[BookingSummary, list[Booking]]:
+    """The flight's bookings in aggregate, and the connecting ones in detail (their onward flights registered)."""
+    bookings = reads.reader.bookings_for_flight(flight.key)
+    summary = BookingSummary.of(bookings, avg_fare)
     connecting = sorted((b for b in bookings if b.onward is not None), key=lambda b: b.pnr)
     for b in connecting:
         assert b.onward is not None
-        if b.onward.key not in flights and (
-            onward := reader.get_flight(b.onward.flight_number, b.onward.flight_date)
+        if b.onward.key not in reads.flights and (
+            onward := reads.reader.get_flight(b.onward.flight_number, b.onward.flight_date)
         ):
-            flights[onward.key] = onward
+            reads.flights[onward.key] = onward
+    return summary, connecting
 
+
+def _rebooking(reads: _Reads, flight: Flight) -> tuple[list[str], dict[str, int]]:
+    """Later own flights on the route within `REBOOKING_HORIZON` (not cancelled), in order, and their free
+    seats."""
     rebooking: list[str] = []
     free: dict[str, int] = {}
-    for f in reader.flights_on_route(
+    for f in reads.reader.flights_on_route(
         flight.origin,
         flight.destination,
         flight.std_utc + timedelta(minutes=1),
@@ -221,23 +243,43 @@ def build_snapshot(event: DisruptionEvent, reader: OpsReader) -> Snapshot:
     ):
         if f.key == flight.key or f.status == "cancelled":
             continue
-        flights.setdefault(f.key, f)
+        reads.flights.setdefault(f.key, f)
         rebooking.append(f.key)
         seats = f.capacity
-        if seats is None and f.tail and (t := reader.get_aircraft(f.tail)) is not None:
+        if seats is None and f.tail and (t := reads.reader.get_aircraft(f.tail)) is not None:
             seats = t.seats
         free[f.key] = max(0, (seats or f.booked_pax) - f.booked_pax)
+    return rebooking, free
 
+
+def build_snapshot(event: DisruptionEvent, reader: OpsReader) -> Snapshot:
+    """Read everything the disruption needs, by key and by index only."""
+    flight = reader.get_flight(event.flight_number, event.flight_date)
+    if flight is None:
+        raise SnapshotError(
+            f"flight {flight_key(event.flight_number, event.flight_date)} is not in the ops data"
+        )
+    reads = _Reads(reader, flight)
+    reads.airport(flight.origin)
+    reads.airport(flight.destination)
+    costs = reader.cost_parameters()
+    window = (flight.std_utc - ROTATION_BEFORE, flight.std_utc + ROTATION_AFTER)
+    aircraft, rotation = _rotation(reads, flight, window)
+    swap_candidates, swap_rotations = _swap_candidates(reads, flight, aircraft, window)
+    crew, reserves, duties = _crew_and_duties(reads, flight)
+    summary, connecting = _bookings(reads, flight, costs.avg_fare)
+    rebooking, free = _rebooking(reads, flight)
+    flights = reads.flights
     for f in flights.values():
-        airport(f.origin)
-        airport(f.destination)
+        reads.airport(f.origin)
+        reads.airport(f.destination)
 
     return Snapshot(
         event=event,
         flight_key=flight.key,
         flights=flights,
-        airports=airports,
-        aircraft_types=types,
+        airports=reads.airports,
+        aircraft_types=reads.types,
         aircraft=aircraft,
         rotation=sorted(rotation, key=lambda k: flights[k].std_utc),
         swap_candidates=swap_candidates,
