@@ -200,100 +200,129 @@ def _rebooking(snapshot: Snapshot, policy: Policy) -> tuple[dict[str, int], int]
 
 def generate_options(event: DisruptionEvent, snapshot: Snapshot, policy: Policy) -> list[RecoveryOption]:
     """FACTS.md "Recovery options to generate", in a fixed order."""
-    f = snapshot.flight
-    as_of = snapshot.as_of_utc
     b = _Builder(snapshot)
     delay = reported_delay(event, snapshot, policy)
-    env_delay = delay if event.disruption_type in ENVIRONMENTAL else 0
-    earliest = f.std_utc + timedelta(minutes=env_delay)
-    tail = snapshot.aircraft.tail if snapshot.aircraft else f.tail
-    cockpit, cabin = list(f.cockpit_crew), list(f.cabin_crew)
+    delayed = _add_delay(b, event, snapshot, delay)
+    _add_crew_change(b, snapshot, policy, delayed, delay)
+    if event.disruption_type in ("technical", "aircraft_on_ground") or snapshot.aircraft is None:
+        _add_swaps(b, event, snapshot, policy, delay)
+    _add_cancel(b, snapshot, policy)
+    return b.options
 
-    # 1. Delay as reported: same tail, same crew.
+
+def _own_tail(snapshot: Snapshot) -> str | None:
+    return snapshot.aircraft.tail if snapshot.aircraft else snapshot.flight.tail
+
+
+def _callout_ready(snapshot: Snapshot, policy: Policy) -> datetime:
+    """The earliest departure a reserve called out now can make (call-out, then sign-on)."""
+    return snapshot.as_of_utc + timedelta(
+        minutes=policy.reserve_callout_minutes + policy.report_before_departure_minutes
+    )
+
+
+def _add_delay(b: _Builder, event: DisruptionEvent, snapshot: Snapshot, delay: int) -> datetime:
+    """1. Delay as reported: same tail, same crew. Returns the delayed departure."""
+    f = snapshot.flight
     delayed = f.std_utc + timedelta(minutes=delay)
     b.add(
         "delay",
         f"Delay {f.flight_number} {delay} min as reported ({event.cause})",
         delayed,
-        tail,
-        cockpit,
-        cabin,
+        _own_tail(snapshot),
+        list(f.cockpit_crew),
+        list(f.cabin_crew),
         cause_delay_minutes=delay,
     )
+    return delayed
 
-    # 2. Delay with a crew change: replace whoever is unfit or illegal at the delayed times.
-    callout_ready = as_of + timedelta(
-        minutes=policy.reserve_callout_minutes + policy.report_before_departure_minutes
-    )
+
+def _add_crew_change(b: _Builder, snapshot: Snapshot, policy: Policy, delayed: datetime, delay: int) -> None:
+    """2. Delay with a crew change: replace whoever is unfit or illegal at the delayed times (only when every
+    one of them can be covered by a reserve)."""
+    f = snapshot.flight
+    tail = _own_tail(snapshot)
     need = _crew_needing_replacement(snapshot, delayed, tail, policy)
+    if not need:
+        return
+    dep = max(delayed, _callout_ready(snapshot, policy))
+    assigned, uncovered = _pick_reserves(snapshot, need, dep, tail, policy)
+    if assigned and not uncovered:
+        ck, cb = _crew_lists(snapshot, assigned)
+        b.add(
+            "crew_change",
+            f"Delay {minutes(dep - f.std_utc)} min with reserve crew "
+            + ", ".join(f"{r} for {c}" for c, r in assigned.items()),
+            dep,
+            tail,
+            ck,
+            cb,
+            list(assigned.values()),
+            replaced=assigned,
+            cause_delay_minutes=delay,
+        )
+
+
+def _add_swaps(b: _Builder, event: DisruptionEvent, snapshot: Snapshot, policy: Policy, delay: int) -> None:
+    """3./4. Aircraft swap (with a crew change when the rostered crew cannot take the swap's times)."""
+    f = snapshot.flight
+    env_delay = delay if event.disruption_type in ENVIRONMENTAL else 0
+    earliest = f.std_utc + timedelta(minutes=env_delay)
+    swap_dep = max(f.std_utc, earliest, snapshot.as_of_utc + timedelta(minutes=policy.swap_preparation_minutes))
+    for aircraft, displaced in _swap_candidates(snapshot, policy, swap_dep)[: policy.max_swap_options]:
+        _add_swap(b, snapshot, policy, aircraft, displaced, swap_dep)
+
+
+def _add_swap(
+    b: _Builder, snapshot: Snapshot, policy: Policy, aircraft: Aircraft, displaced: list[str], swap_dep: datetime
+) -> None:
+    """One swap tail: with the rostered crew if they can take its times, else with reserves if every one can be
+    covered, else with the rostered crew (for the crew agent to refuse, visibly)."""
+    f = snapshot.flight
+    tail = _own_tail(snapshot)
+    need = _crew_needing_replacement(snapshot, swap_dep, aircraft.tail, policy)
     if need:
-        dep = max(delayed, callout_ready)
-        assigned, uncovered = _pick_reserves(snapshot, need, dep, tail, policy)
+        dep = max(swap_dep, _callout_ready(snapshot, policy))
+        assigned, uncovered = _pick_reserves(snapshot, need, dep, aircraft.tail, policy)
         if assigned and not uncovered:
             ck, cb = _crew_lists(snapshot, assigned)
             b.add(
-                "crew_change",
-                f"Delay {minutes(dep - f.std_utc)} min with reserve crew "
-                + ", ".join(f"{r} for {c}" for c, r in assigned.items()),
+                "aircraft_swap_crew_change",
+                f"Swap to {aircraft.tail} with reserve crew "
+                + ", ".join(assigned.values())
+                + f", depart {minutes(dep - f.std_utc)} min late",
                 dep,
-                tail,
+                aircraft.tail,
                 ck,
                 cb,
                 list(assigned.values()),
+                swap_from_tail=tail,
+                displaced_flights=displaced,
                 replaced=assigned,
-                cause_delay_minutes=delay,
             )
+            return
+    description = (
+        f"Swap to {aircraft.tail} ({aircraft.type_code}), rostered crew, "
+        f"depart {minutes(swap_dep - f.std_utc)} min late"
+        if need
+        else f"Swap to {aircraft.tail} ({aircraft.type_code}, {aircraft.seats} seats), "
+        f"depart {minutes(swap_dep - f.std_utc)} min late"
+    )
+    b.add(
+        "aircraft_swap",
+        description,
+        swap_dep,
+        aircraft.tail,
+        list(f.cockpit_crew),
+        list(f.cabin_crew),
+        swap_from_tail=tail,
+        displaced_flights=displaced,
+    )
 
-    # 3./4. Aircraft swap (with a crew change when the rostered crew cannot take the swap's times).
-    swap_dep = max(f.std_utc, earliest, as_of + timedelta(minutes=policy.swap_preparation_minutes))
-    if event.disruption_type in ("technical", "aircraft_on_ground") or snapshot.aircraft is None:
-        for aircraft, displaced in _swap_candidates(snapshot, policy, swap_dep)[: policy.max_swap_options]:
-            need = _crew_needing_replacement(snapshot, swap_dep, aircraft.tail, policy)
-            if not need:
-                b.add(
-                    "aircraft_swap",
-                    f"Swap to {aircraft.tail} ({aircraft.type_code}, {aircraft.seats} seats), "
-                    f"depart {minutes(swap_dep - f.std_utc)} min late",
-                    swap_dep,
-                    aircraft.tail,
-                    cockpit,
-                    cabin,
-                    swap_from_tail=tail,
-                    displaced_flights=displaced,
-                )
-                continue
-            dep = max(swap_dep, callout_ready)
-            assigned, uncovered = _pick_reserves(snapshot, need, dep, aircraft.tail, policy)
-            if assigned and not uncovered:
-                ck, cb = _crew_lists(snapshot, assigned)
-                b.add(
-                    "aircraft_swap_crew_change",
-                    f"Swap to {aircraft.tail} with reserve crew "
-                    + ", ".join(assigned.values())
-                    + f", depart {minutes(dep - f.std_utc)} min late",
-                    dep,
-                    aircraft.tail,
-                    ck,
-                    cb,
-                    list(assigned.values()),
-                    swap_from_tail=tail,
-                    displaced_flights=displaced,
-                    replaced=assigned,
-                )
-            else:
-                b.add(
-                    "aircraft_swap",
-                    f"Swap to {aircraft.tail} ({aircraft.type_code}), rostered crew, "
-                    f"depart {minutes(swap_dep - f.std_utc)} min late",
-                    swap_dep,
-                    aircraft.tail,
-                    cockpit,
-                    cabin,
-                    swap_from_tail=tail,
-                    displaced_flights=displaced,
-                )
 
-    # 5. Cancel and rebook on later own flights first.
+def _add_cancel(b: _Builder, snapshot: Snapshot, policy: Policy) -> None:
+    """5. Cancel and rebook on later own flights first, the rest on other airlines."""
+    f = snapshot.flight
     plan, interline = _rebooking(snapshot, policy)
     first = snapshot.flights[next(iter(plan))] if plan else None
     b.add(
@@ -311,6 +340,5 @@ def generate_options(event: DisruptionEvent, snapshot: Snapshot, policy: Policy)
         reroute_departure_utc=first.std_utc.isoformat() if first else None,
         reroute_departure_delay_minutes=minutes(first.std_utc - f.std_utc) if first else None,
         reroute_arrival_delay_minutes=minutes(first.sta_utc - f.sta_utc) if first else None,
-        notice_days=round((f.std_utc - as_of).total_seconds() / 86400, 3),
+        notice_days=round((f.std_utc - snapshot.as_of_utc).total_seconds() / 86400, 3),
     )
-    return b.options
