@@ -7,10 +7,12 @@ expired deferral or a non-deferrable open defect grounds the tail until rectifie
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ...models import AgentView, Constraint, OptionAssessment, RecoveryOption
 from ..crewcheck import hhmm, minutes
-from ..mel import RULE_MEL, airworthiness
-from ..operation import Snapshot
+from ..mel import RULE_MEL, Airworthiness, airworthiness
+from ..operation import Aircraft, Snapshot
 from ..options import aircraft_by_tail
 from ..policy import Policy
 from .common import constraint, make_view, prefer, safety_score
@@ -38,10 +40,41 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
     dep = option.new_departure_utc
     as_of = snapshot.as_of_utc
     state = airworthiness(aircraft, dep.date())
-    constraints: list[Constraint] = []
-    available = minutes(dep - as_of)
-    notes: list[str] = []
     rts = state.return_to_service(as_of, policy.default_rectification_minutes)
+    constraints, notes = _airworthiness_constraints(oid, aircraft, state, rts, dep, as_of)
+    is_original = snapshot.aircraft is not None and aircraft.tail == snapshot.aircraft.tail
+    if is_original and (repair := _repair_constraint(oid, snapshot, aircraft, dep)) is not None:
+        constraints.append(repair)
+    constraints.extend(_deferral_constraints(oid, aircraft, state, dep))
+    if (range_check := _range_constraint(oid, snapshot, aircraft)) is not None:
+        constraints.append(range_check)
+    feasible = not any(c.binding and c.violated for c in constraints)
+    metrics = {
+        "open_defects": float(sum(1 for d in aircraft.defects if not d.rectified)),
+        "return_to_service_min": float(max(0, minutes(rts - as_of))) if rts else 0.0,
+    }
+    if not is_original:
+        notes.append(
+            f"swap tail {aircraft.tail} ({aircraft.type_code}, {aircraft.seats} seats) at {aircraft.station}"
+        )
+    return OptionAssessment(
+        option_id=oid,
+        feasible=feasible,
+        constraints=constraints,
+        metrics=metrics,
+        score=safety_score(constraints),
+        notes=notes,
+    )
+
+
+def _airworthiness_constraints(
+    oid: str, aircraft: Aircraft, state: Airworthiness, rts: datetime | None, dep: datetime, as_of: datetime
+) -> tuple[list[Constraint], list[str]]:
+    """A tail that is not airworthy (expired deferral, non-deferrable open defect) flies only once rectified:
+    each finding binds unless rectification ends before departure. A tail in maintenance does not fly."""
+    constraints: list[Constraint] = []
+    notes: list[str] = []
+    available = minutes(dep - as_of)
     if not state.airworthy and rts is not None:
         needed = minutes(rts - as_of)
         for f in state.findings:
@@ -66,26 +99,34 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
                 oid, "Aircraft status", f"{aircraft.tail} is in maintenance", binding=True, violated=True
             )
         )
-    is_original = snapshot.aircraft is not None and aircraft.tail == snapshot.aircraft.tail
+    return constraints, notes
+
+
+def _repair_constraint(oid: str, snapshot: Snapshot, aircraft: Aircraft, dep: datetime) -> Constraint | None:
+    """The original tail with a reported technical delay: the repair needs that long before departure."""
     event = snapshot.event
-    if is_original and event.disruption_type == "technical" and event.delay_minutes:
-        slack = minutes(dep - snapshot.flight.std_utc)
-        constraints.append(
-            constraint(
-                oid,
-                RULE_REPAIR,
-                f"{aircraft.tail}: '{event.cause}' needs {event.delay_minutes} min before departure",
-                binding=True,
-                violated=slack < event.delay_minutes,
-                limit=slack,
-                actual=event.delay_minutes,
-                unit="min",
-            )
-        )
+    if not (event.disruption_type == "technical" and event.delay_minutes):
+        return None
+    slack = minutes(dep - snapshot.flight.std_utc)
+    return constraint(
+        oid,
+        RULE_REPAIR,
+        f"{aircraft.tail}: '{event.cause}' needs {event.delay_minutes} min before departure",
+        binding=True,
+        violated=slack < event.delay_minutes,
+        limit=slack,
+        actual=event.delay_minutes,
+        unit="min",
+    )
+
+
+def _deferral_constraints(oid: str, aircraft: Aircraft, state: Airworthiness, dep: datetime) -> list[Constraint]:
+    """Each open MEL deferral with its last valid day, as a margin in days from the departure date."""
+    constraints: list[Constraint] = []
     for defect_id, last in state.open_deferrals:
         if last is None:
             continue
-        margin_days = (last - option.new_departure_utc.date()).days
+        margin_days = (last - dep.date()).days
         defect = next(d for d in aircraft.defects if d.defect_id == defect_id)
         constraints.append(
             constraint(
@@ -100,37 +141,24 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
                 unit="days",
             )
         )
+    return constraints
+
+
+def _range_constraint(oid: str, snapshot: Snapshot, aircraft: Aircraft) -> Constraint | None:
+    """The tail's type must have the range for the sector."""
     t = snapshot.aircraft_types.get(aircraft.type_code)
     distance = snapshot.flight.distance_km
-    if t is not None and t.range_km is not None and distance is not None:
-        constraints.append(
-            constraint(
-                oid,
-                RULE_RANGE,
-                f"{aircraft.type_code} range {t.range_km:.0f} km for {distance:.0f} km",
-                binding=True,
-                violated=t.range_km < distance,
-                limit=t.range_km,
-                actual=distance,
-                unit="km",
-            )
-        )
-    feasible = not any(c.binding and c.violated for c in constraints)
-    metrics = {
-        "open_defects": float(sum(1 for d in aircraft.defects if not d.rectified)),
-        "return_to_service_min": float(max(0, minutes(rts - as_of))) if rts else 0.0,
-    }
-    if not is_original:
-        notes.append(
-            f"swap tail {aircraft.tail} ({aircraft.type_code}, {aircraft.seats} seats) at {aircraft.station}"
-        )
-    return OptionAssessment(
-        option_id=oid,
-        feasible=feasible,
-        constraints=constraints,
-        metrics=metrics,
-        score=safety_score(constraints),
-        notes=notes,
+    if t is None or t.range_km is None or distance is None:
+        return None
+    return constraint(
+        oid,
+        RULE_RANGE,
+        f"{aircraft.type_code} range {t.range_km:.0f} km for {distance:.0f} km",
+        binding=True,
+        violated=t.range_km < distance,
+        limit=t.range_km,
+        actual=distance,
+        unit="km",
     )
 
 
