@@ -38,56 +38,12 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
             score=1.0,
             notes=["no crew duty: the flight is cancelled"],
         )
-    f = snapshot.flight
-    rating = rating_of(snapshot, aircraft_by_tail(snapshot, option.tail))
     constraints: list[Constraint] = []
-    findings: list[CrewFinding] = []
-    if len(option.cockpit_crew_ids) < len(f.cockpit_crew) or len(option.cabin_crew_ids) < len(f.cabin_crew):
-        constraints.append(
-            constraint(
-                option.option_id,
-                RULE_COMPLEMENT,
-                "crew complement below the rostered composition",
-                binding=True,
-                violated=True,
-                limit=len(f.cockpit_crew) + len(f.cabin_crew),
-                actual=len(option.cockpit_crew_ids) + len(option.cabin_crew_ids),
-                unit="crew",
-            )
-        )
-    for cid in [*option.cockpit_crew_ids, *option.cabin_crew_ids]:
-        member = snapshot.crew_member(cid)
-        if member is None:
-            constraints.append(
-                constraint(
-                    option.option_id,
-                    RULE_RECORDS,
-                    f"{cid} is not in the crew records",
-                    binding=True,
-                    violated=True,
-                )
-            )
-            continue
-        findings.extend(
-            check_crew_member(
-                snapshot,
-                member,
-                departure=option.new_departure_utc,
-                arrival=option.new_arrival_utc,
-                aircraft_rating=rating,
-                policy=policy,
-                reserve=cid in option.replacement_crew_ids,
-            )
-        )
-    shown = [_as_constraint(option.option_id, x) for x in findings if x.violated or x.flag]
-    for kind in ("fdp", "rest", "cumulative"):
-        ok = [
-            _as_constraint(option.option_id, x)
-            for x in findings
-            if x.kind == kind and not x.violated and not x.flag
-        ]
-        shown.extend(worst(ok, 1))
-    constraints.extend(shown)
+    if (complement := _complement_constraint(snapshot, option)) is not None:
+        constraints.append(complement)
+    unknown, findings = _crew_findings(snapshot, option, policy)
+    constraints.extend(unknown)
+    constraints.extend(_shown_constraints(option.option_id, findings))
     fdp = [x for x in findings if x.kind == "fdp" and x.margin is not None]
     tight = min(fdp, key=lambda x: x.margin or 0) if fdp else None
     metrics = {
@@ -109,6 +65,67 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
         score=safety_score(constraints),
         notes=notes,
     )
+
+
+def _complement_constraint(snapshot: Snapshot, option: RecoveryOption) -> Constraint | None:
+    """ORO.FC.100 / ORO.CC.100: no fewer cockpit or cabin crew than rostered."""
+    f = snapshot.flight
+    if len(option.cockpit_crew_ids) >= len(f.cockpit_crew) and len(option.cabin_crew_ids) >= len(f.cabin_crew):
+        return None
+    return constraint(
+        option.option_id,
+        RULE_COMPLEMENT,
+        "crew complement below the rostered composition",
+        binding=True,
+        violated=True,
+        limit=len(f.cockpit_crew) + len(f.cabin_crew),
+        actual=len(option.cockpit_crew_ids) + len(option.cabin_crew_ids),
+        unit="crew",
+    )
+
+
+def _crew_findings(
+    snapshot: Snapshot, option: RecoveryOption, policy: Policy
+) -> tuple[list[Constraint], list[CrewFinding]]:
+    """Every crew rule for every crew member of the option; a crew member not in the records is refused."""
+    assert option.new_departure_utc is not None and option.new_arrival_utc is not None
+    rating = rating_of(snapshot, aircraft_by_tail(snapshot, option.tail))
+    unknown: list[Constraint] = []
+    findings: list[CrewFinding] = []
+    for cid in [*option.cockpit_crew_ids, *option.cabin_crew_ids]:
+        member = snapshot.crew_member(cid)
+        if member is None:
+            unknown.append(
+                constraint(
+                    option.option_id,
+                    RULE_RECORDS,
+                    f"{cid} is not in the crew records",
+                    binding=True,
+                    violated=True,
+                )
+            )
+            continue
+        findings.extend(
+            check_crew_member(
+                snapshot,
+                member,
+                departure=option.new_departure_utc,
+                arrival=option.new_arrival_utc,
+                aircraft_rating=rating,
+                policy=policy,
+                reserve=cid in option.replacement_crew_ids,
+            )
+        )
+    return unknown, findings
+
+
+def _shown_constraints(option_id: str, findings: list[CrewFinding]) -> list[Constraint]:
+    """Every broken or flagged finding, plus the tightest passed FDP, rest and cumulative check."""
+    shown = [_as_constraint(option_id, x) for x in findings if x.violated or x.flag]
+    for kind in ("fdp", "rest", "cumulative"):
+        ok = [_as_constraint(option_id, x) for x in findings if x.kind == kind and not x.violated and not x.flag]
+        shown.extend(worst(ok, 1))
+    return shown
 
 
 def _reserve_notes(snapshot: Snapshot) -> list[str]:
