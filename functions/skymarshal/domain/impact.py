@@ -206,6 +206,87 @@ def _overnight(snapshot: Snapshot, new_departure: datetime | None) -> bool:
     return new_departure.astimezone(tz).date() > snapshot.flight.std_utc.astimezone(tz).date()
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What EU261 gives for one option: compensation per pax and who gets it, care, and the delays it counts."""
+
+    per_pax: float
+    compensated: int
+    care: eu261.Care
+    departure_delay: int
+    arrival_delay: int
+    rebooked_own: int = 0
+    interline: int = 0
+
+
+def _cancellation_terms(
+    snapshot: Snapshot, option: RecoveryOption, dist: float, intra: bool, extraordinary: bool, scope: bool
+) -> _Terms:
+    """Art. 5 and 7: compensation by notice and reroute times; care from the reroute's departure delay."""
+    plan = option.details.get("rebooking_pax", {}) or {}
+    rebooked_own = int(sum(plan.values()))
+    interline = int(option.details.get("interline_pax", 0) or 0)
+    dep_delay = option.details.get("reroute_departure_delay_minutes")
+    arr_delay = option.details.get("reroute_arrival_delay_minutes")
+    first_dep = snapshot.flights[option.rebooking_flights[0]].departure_utc if option.rebooking_flights else None
+    per_pax = eu261.cancellation_compensation_eur(
+        dist,
+        intra,
+        extraordinary,
+        float(option.details.get("notice_days", 0) or 0),
+        0 if dep_delay is not None else None,
+        arr_delay,
+    )
+    compensated = pax_count(snapshot) if scope else 0
+    care = eu261.care_due(
+        dist, intra, int(dep_delay) if dep_delay is not None else 24 * 60, _overnight(snapshot, first_dep)
+    )
+    return _Terms(per_pax, compensated, care, int(dep_delay or 0), int(arr_delay or 0), rebooked_own, interline)
+
+
+def _delay_terms(
+    snapshot: Snapshot,
+    option: RecoveryOption,
+    dist: float,
+    intra: bool,
+    extraordinary: bool,
+    scope: bool,
+    missed_pax: int,
+) -> _Terms:
+    """Art. 7 with the Sturgeon 3 h arrival rule; a missed connection counts as 3 h+ late."""
+    pax = pax_count(snapshot)
+    departure_delay, arrival_delay = option.departure_delay_minutes, option.arrival_delay_minutes
+    per_pax = float(eu261.delay_compensation_eur(dist, intra, arrival_delay, extraordinary))
+    # Passengers who miss a connection are taken to arrive 3 h+ late at their final destination.
+    missed_comp = 0 if extraordinary else eu261.distance_band(dist, intra).compensation_eur
+    compensated = (pax if per_pax > 0 else 0) if scope else 0
+    if scope and per_pax == 0 and missed_comp:
+        compensated = missed_pax
+        per_pax = float(missed_comp)
+    care = eu261.care_due(dist, intra, departure_delay, _overnight(snapshot, option.new_departure_utc))
+    return _Terms(per_pax, compensated, care, departure_delay, arrival_delay)
+
+
+def _weighted_disutility(
+    snapshot: Snapshot, option: RecoveryOption, terms: _Terms, missed_pax: int
+) -> float:
+    """Hours late per passenger, with loyalty and special-needs weights, plus misses (and a cancellation's
+    extra burden)."""
+    pax = pax_count(snapshot)
+    summary = snapshot.bookings
+    tier_factor = (
+        sum(TIER_WEIGHT.get(t, 1.0) * n for t, n in summary.by_tier.items()) / summary.pax
+        if summary.pax
+        else 1.0
+    )
+    needs_extra = sum(SPECIAL_NEEDS_WEIGHT.get(code, 1.2) * n for code, n in summary.special_needs.items())
+    hours = max(0, terms.arrival_delay) / 60
+    disutility = pax * hours * tier_factor + needs_extra * hours + 4.0 * missed_pax
+    if option.kind == "cancel":
+        disutility += pax * 2.0 + terms.interline * 2.0 + (needs_extra * 2.0 if terms.care.hotel else 0)
+    return disutility
+
+
 def passenger_impact(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -> PassengerImpact:
     """EU261 compensation and care, missed connections and a weighted disutility for one option."""
     pax = pax_count(snapshot)
@@ -217,72 +298,31 @@ def passenger_impact(snapshot: Snapshot, option: RecoveryOption, policy: Policy)
     checks = connections(snapshot, option)
     missed = [c for c in checks if not c.made]
     missed_pax = sum(c.pax for c in missed)
-    rebooked_own = interline = 0
     if option.kind == "cancel":
-        plan = option.details.get("rebooking_pax", {}) or {}
-        rebooked_own = int(sum(plan.values()))
-        interline = int(option.details.get("interline_pax", 0) or 0)
-        dep_delay = option.details.get("reroute_departure_delay_minutes")
-        arr_delay = option.details.get("reroute_arrival_delay_minutes")
-        first_dep = (
-            snapshot.flights[option.rebooking_flights[0]].departure_utc if option.rebooking_flights else None
-        )
-        per_pax = eu261.cancellation_compensation_eur(
-            dist,
-            intra,
-            extraordinary,
-            float(option.details.get("notice_days", 0) or 0),
-            0 if dep_delay is not None else None,
-            arr_delay,
-        )
-        compensated = pax if scope else 0
-        care = eu261.care_due(
-            dist, intra, int(dep_delay) if dep_delay is not None else 24 * 60, _overnight(snapshot, first_dep)
-        )
-        departure_delay, arrival_delay = int(dep_delay or 0), int(arr_delay or 0)
+        t = _cancellation_terms(snapshot, option, dist, intra, extraordinary, scope)
     else:
-        departure_delay, arrival_delay = option.departure_delay_minutes, option.arrival_delay_minutes
-        per_pax = float(eu261.delay_compensation_eur(dist, intra, arrival_delay, extraordinary))
-        # Passengers who miss a connection are taken to arrive 3 h+ late at their final destination.
-        missed_comp = 0 if extraordinary else band.compensation_eur
-        compensated = (pax if per_pax > 0 else 0) if scope else 0
-        if scope and per_pax == 0 and missed_comp:
-            compensated = missed_pax
-            per_pax = float(missed_comp)
-        care = eu261.care_due(dist, intra, departure_delay, _overnight(snapshot, option.new_departure_utc))
-    compensation = per_pax * compensated if scope else 0.0
-    # Weighted disutility: hours late per passenger, with loyalty and special-needs weights, plus misses.
-    summary = snapshot.bookings
-    tier_factor = (
-        sum(TIER_WEIGHT.get(t, 1.0) * n for t, n in summary.by_tier.items()) / summary.pax
-        if summary.pax
-        else 1.0
-    )
-    needs_extra = sum(SPECIAL_NEEDS_WEIGHT.get(code, 1.2) * n for code, n in summary.special_needs.items())
-    hours = max(0, arrival_delay) / 60
-    disutility = pax * hours * tier_factor + needs_extra * hours + 4.0 * missed_pax
-    if option.kind == "cancel":
-        disutility += pax * 2.0 + interline * 2.0 + (needs_extra * 2.0 if care.hotel else 0)
+        t = _delay_terms(snapshot, option, dist, intra, extraordinary, scope, missed_pax)
+    compensation = t.per_pax * t.compensated if scope else 0.0
     return PassengerImpact(
         pax=pax,
-        departure_delay_minutes=departure_delay,
-        arrival_delay_minutes=arrival_delay,
+        departure_delay_minutes=t.departure_delay,
+        arrival_delay_minutes=t.arrival_delay,
         in_scope=scope,
         extraordinary=extraordinary,
         extraordinary_reason=why,
         band=band,
-        compensation_per_pax=per_pax if scope else 0,
-        compensated_pax=compensated if scope else 0,
+        compensation_per_pax=t.per_pax if scope else 0,
+        compensated_pax=t.compensated if scope else 0,
         compensation_eur=round(compensation, 2),
-        meals=care.meals,
-        hotel=care.hotel,
-        refund_option=care.refund_option,
-        care_threshold_minutes=care.threshold_minutes,
+        meals=t.care.meals,
+        hotel=t.care.hotel,
+        refund_option=t.care.refund_option,
+        care_threshold_minutes=t.care.threshold_minutes,
         connecting_pax=sum(c.pax for c in checks),
         missed_connection_pax=missed_pax,
         missed=missed,
-        rebooked_own_pax=rebooked_own,
-        interline_pax=interline,
-        special_needs=dict(summary.special_needs),
-        weighted_disutility=round(disutility, 3),
+        rebooked_own_pax=t.rebooked_own,
+        interline_pax=t.interline,
+        special_needs=dict(snapshot.bookings.special_needs),
+        weighted_disutility=round(_weighted_disutility(snapshot, option, t, missed_pax), 3),
     )
