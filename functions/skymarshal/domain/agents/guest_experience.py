@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ...models import AgentView, Constraint, OptionAssessment, RecoveryOption
 from .. import eu261
-from ..impact import RULE_MCT, passenger_impact
+from ..impact import RULE_MCT, PassengerImpact, passenger_impact
 from ..operation import Snapshot
 from ..policy import Policy
 from .common import business_confidence, constraint, make_view, prefer
@@ -17,6 +17,27 @@ VULNERABLE = ("UMNR", "MEDA", "WCHC", "WCHS", "WCHR", "BLND", "DEAF")
 def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -> OptionAssessment:
     oid = option.option_id
     p = passenger_impact(snapshot, option, policy)
+    constraints = [*_care_and_compensation(oid, option, p), *_connections_and_special_needs(oid, snapshot, option, p)]
+    per_pax = p.weighted_disutility / p.pax if p.pax else 0.0
+    score = round(1 / (1 + per_pax / 2), 4)
+    metrics = {
+        "pax": float(p.pax),
+        "arrival_delay_min": float(p.arrival_delay_minutes),
+        "missed_connection_pax": float(p.missed_connection_pax),
+        "compensation_eur": p.compensation_eur,
+        "meals_due": float(p.meals),
+        "hotel_due": float(p.hotel),
+        "interline_pax": float(p.interline_pax),
+        "weighted_disutility": p.weighted_disutility,
+    }
+    return OptionAssessment(
+        option_id=oid, feasible=True, constraints=constraints, metrics=metrics, score=score
+    )
+
+
+def _care_and_compensation(oid: str, option: RecoveryOption, p: PassengerImpact) -> list[Constraint]:
+    """EU261 Art. 9 care (from the band's departure delay), and Art. 7 compensation when the flight is in
+    scope."""
     constraints: list[Constraint] = [
         constraint(
             oid,
@@ -44,6 +65,14 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
                 unit="min",
             )
         )
+    return constraints
+
+
+def _connections_and_special_needs(
+    oid: str, snapshot: Snapshot, option: RecoveryOption, p: PassengerImpact
+) -> list[Constraint]:
+    """Missed connections at the destination; vulnerable passengers who need assistance when re-accommodated."""
+    constraints: list[Constraint] = []
     if p.connecting_pax:
         constraints.append(
             constraint(
@@ -70,21 +99,7 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
                 violated=True,
             )
         )
-    per_pax = p.weighted_disutility / p.pax if p.pax else 0.0
-    score = round(1 / (1 + per_pax / 2), 4)
-    metrics = {
-        "pax": float(p.pax),
-        "arrival_delay_min": float(p.arrival_delay_minutes),
-        "missed_connection_pax": float(p.missed_connection_pax),
-        "compensation_eur": p.compensation_eur,
-        "meals_due": float(p.meals),
-        "hotel_due": float(p.hotel),
-        "interline_pax": float(p.interline_pax),
-        "weighted_disutility": p.weighted_disutility,
-    }
-    return OptionAssessment(
-        option_id=oid, feasible=True, constraints=constraints, metrics=metrics, score=score
-    )
+    return constraints
 
 
 def assess(snapshot: Snapshot, options: list[RecoveryOption], policy: Policy) -> AgentView:
