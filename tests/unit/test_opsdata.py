@@ -7,6 +7,7 @@ follow the template.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import subprocess
@@ -30,7 +31,15 @@ from skymarshal.domain.mel import deferral_expired
 from skymarshal.domain.operation import CostParameters, InMemoryOpsReader, OpsDataset, dataset_errors
 from skymarshal.errors import TransientDependencyError
 from skymarshal.opsdata import DynamoOpsReader, dataset_items, load_dataset
-from skymarshal_local.datagen import SAMPLE_FLIGHTS, generate_day, read_dataset, summary, write_dataset
+from skymarshal_local import seed
+from skymarshal_local.datagen import (
+    SAMPLE_FLIGHTS,
+    DatasetFileError,
+    generate_day,
+    read_dataset,
+    summary,
+    write_dataset,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "skymarshal-test-ops"
@@ -344,6 +353,31 @@ def test_written_dataset_reads_back_identical(tmp_path: Path, small_day: OpsData
     packed = write_dataset(small_day, tmp_path / "nested" / "day.json.gz")
     assert read_dataset(packed) == read_dataset(plain) == small_day
     assert packed.stat().st_size < plain.stat().st_size / 4
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("missing.json", None, "No such file or directory"),
+        ("cut.json", b'{"airline": ', "Invalid JSON"),
+        ("bad.json", b'{"flights": [{"flight_number": 5}]}', "flights.0.flight_number: Input should be a valid string"),
+        ("day.json", gzip.compress(b"{}"), "Invalid JSON"),  # compressed, but not named .gz
+        ("day.json.gz", b"{}", "Not a gzipped file"),
+        ("cut.json.gz", gzip.compress(b"{}")[:-8], "Compressed file ended"),
+    ],
+)
+def test_an_unreadable_dataset_file_is_reported_with_its_name_and_reason(
+    tmp_path: Path, name: str, content: bytes | None, reason: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DatasetFileError) as caught:
+        read_dataset(path)
+    assert str(caught.value).startswith(f"{path}: ") and reason in str(caught.value)
+    with pytest.raises(seed.OpsDataError) as from_seed:  # the CLI's reader is the same reader
+        seed.read_dataset(path)
+    assert str(from_seed.value) == str(caught.value)
 
 
 def test_sample_event_flights_exist_as_in_the_scenarios(small_day: OpsDataset) -> None:

@@ -30,7 +30,16 @@ import document.
 from __future__ import annotations
 
 from skymarshal_local.datagen.day import generate_day, summary
-from skymarshal_local.datagen.files import read_dataset, write_dataset
+from skymarshal_local.datagen.files import DatasetFileError, read_dataset, write_dataset
 from skymarshal_local.datagen.reference import DEFAULT_DAY, HUB, SAMPLE_FLIGHTS
 
-__all__ = ["DEFAULT_DAY", "HUB", "SAMPLE_FLIGHTS", "generate_day", "read_dataset", "summary", "write_dataset"]
+__all__ = [
+    "DEFAULT_DAY",
+    "HUB",
+    "SAMPLE_FLIGHTS",
+    "DatasetFileError",
+    "generate_day",
+    "read_dataset",
+    "summary",
+    "write_dataset",
+]

@@ -1,11 +1,24 @@
-"""The import document on disk: JSON, gzip-compressed when the name ends in `.gz`."""
+"""The import document on disk: JSON, gzip-compressed when the name ends in `.gz`.
+
+`read_dataset` is the one reader (`skymarshal seed --data`, `run --ops-data`, the scenarios, the tests): every
+way a file can be wrong (missing, unreadable, not gzip or truncated, not JSON, not a valid dataset) is a
+`DatasetFileError` whose message names the file, the field and the reason.
+"""
 
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from skymarshal.domain.operation import OpsDataset
+from skymarshal.steps import describe_validation_error
+
+
+class DatasetFileError(ValueError):
+    """The import document could not be read; the message names the file, the field and the reason."""
 
 
 def write_dataset(ds: OpsDataset, path: str | Path, *, indent: int | None = None) -> Path:
@@ -22,7 +35,12 @@ def write_dataset(ds: OpsDataset, path: str | Path, *, indent: int | None = None
 
 
 def read_dataset(path: str | Path) -> OpsDataset:
-    """Read an import document written by `write_dataset` (plain or `.gz`)."""
+    """Read an import document (plain or `.gz`, as `write_dataset` writes it); raises `DatasetFileError`."""
     source = Path(path)
-    data = gzip.decompress(source.read_bytes()) if source.suffix == ".gz" else source.read_bytes()
-    return OpsDataset.model_validate_json(data)
+    try:
+        data = gzip.decompress(source.read_bytes()) if source.suffix == ".gz" else source.read_bytes()
+        return OpsDataset.model_validate_json(data)
+    except ValidationError as exc:
+        raise DatasetFileError(f"{source}: {describe_validation_error(exc)}") from exc
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise DatasetFileError(f"{source}: {exc}") from exc
