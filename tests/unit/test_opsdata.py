@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -331,6 +332,24 @@ def test_same_seed_gives_the_same_day_byte_for_byte(small_day: OpsDataset) -> No
     assert generate_day(scale=SMALL).model_dump_json() == small_day.model_dump_json()
     assert generate_day(scale=SMALL, seed=8).model_dump_json() != small_day.model_dump_json()
     assert generate_day(day=date(2026, 12, 2), scale=SMALL).model_dump_json() != small_day.model_dump_json()
+
+
+# sha256 of generate_day(scale=SMALL).model_dump_json() (default day and seed), pinned when datagen.py became a
+# package (moved, not changed). A deliberate change to the generator or its data/*.json updates it, and says why.
+SMALL_DAY_DIGEST = "e9abe82790d2e58c4fc2a3f99e3a8f54dd17490d64be5f71564347d9c257ae65"
+
+
+def test_the_small_day_is_the_pinned_one_byte_for_byte(small_day: OpsDataset) -> None:
+    assert _digest(small_day) == SMALL_DAY_DIGEST
+
+
+def test_the_reference_data_files_ship_with_the_package() -> None:
+    package = ROOT / "local" / "skymarshal_local" / "datagen"
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    patterns = package_data["skymarshal_local.datagen"]
+    files = sorted(p.relative_to(package) for p in (package / "data").iterdir())
+    assert files
+    assert [f for f in files if not any(f.match(pattern) for pattern in patterns)] == []
 
 
 def test_the_day_does_not_depend_on_hash_randomisation(small_day: OpsDataset) -> None:
