@@ -374,15 +374,23 @@ def test_written_dataset_reads_back_identical(tmp_path: Path, small_day: OpsData
     assert packed.stat().st_size < plain.stat().st_size / 4
 
 
+_GZIPPED_EMPTY = gzip.compress(b"{}", mtime=0)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("missing.json", None, "No such file or directory"),
-        ("cut.json", b'{"airline": ', "Invalid JSON"),
-        ("bad.json", b'{"flights": [{"flight_number": 5}]}', "flights.0.flight_number: Input should be a valid string"),
-        ("day.json", gzip.compress(b"{}"), "Invalid JSON"),  # compressed, but not named .gz
-        ("day.json.gz", b"{}", "Not a gzipped file"),
-        ("cut.json.gz", gzip.compress(b"{}")[:-8], "Compressed file ended"),
+        pytest.param("missing.json", None, "No such file or directory", id="missing"),
+        pytest.param("cut.json", b'{"airline": ', "Invalid JSON", id="not-json"),
+        pytest.param(
+            "bad.json",
+            b'{"flights": [{"flight_number": 5}]}',
+            "flights.0.flight_number: Input should be a valid string",
+            id="invalid-field",
+        ),
+        pytest.param("day.json", _GZIPPED_EMPTY, "Invalid JSON", id="gzip-not-named-gz"),
+        pytest.param("day.json.gz", b"{}", "Not a gzipped file", id="gz-not-gzip"),
+        pytest.param("cut.json.gz", _GZIPPED_EMPTY[:-8], "Compressed file ended", id="gz-truncated"),
     ],
 )
 def test_an_unreadable_dataset_file_is_reported_with_its_name_and_reason(
