@@ -197,8 +197,8 @@ def _aog_defect(tail: Tail, day: date) -> dict[str, Any]:
         }
     return {
         "defect_id": f"{tail.tail.replace('-', '')}-D1",
-        "description": NON_DEFERRABLE.description,
-        "mel_item": NON_DEFERRABLE.item,
+        "description": NON_DEFERRABLE[1],
+        "mel_item": NON_DEFERRABLE[0],
         "discovered_on": day - timedelta(days=1),
         "estimated_rectification_minutes": 600,
     }

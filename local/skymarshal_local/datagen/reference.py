@@ -160,8 +160,10 @@ DEFERRABLE: tuple[MelItem, ...] = tuple(
     MelItem(m["mel_item"], m["description"], m["category"], m.get("category_a_interval_days"))
     for m in _fleet["deferrable_mel_items"]
 )
-NON_DEFERRABLE = MelItem(
-    _fleet["non_deferrable_defect"]["mel_item"], _fleet["non_deferrable_defect"]["description"], "none"
+# The AOG spare's defect (MEL item, description): no MEL relief.
+NON_DEFERRABLE: tuple[str, str] = (
+    _fleet["non_deferrable_defect"]["mel_item"],
+    _fleet["non_deferrable_defect"]["description"],
 )
 
 # --------------------------------------------------------------------------------------------------
