@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from skymarshal import aws
 from skymarshal.domain.operation import OpsDataset
 from skymarshal.opsdata import load_dataset
-from skymarshal.steps import describe_validation_error
+from skymarshal_local import datagen
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "data" / "scenarios"
@@ -23,12 +20,11 @@ class OpsDataError(ValueError):
 
 
 def read_dataset(path: Path) -> OpsDataset:
+    """datagen.read_dataset (plain or .gz), its errors raised as OpsDataError with the same message."""
     try:
-        return OpsDataset.model_validate_json(path.read_text())
-    except ValidationError as exc:
-        raise OpsDataError(f"{path}: {describe_validation_error(exc)}") from exc
-    except (OSError, json.JSONDecodeError) as exc:
-        raise OpsDataError(f"{path}: {exc}") from exc
+        return datagen.read_dataset(path)
+    except datagen.DatasetFileError as exc:
+        raise OpsDataError(str(exc)) from exc
 
 
 def scenario_for(event_file: Path) -> Path | None:

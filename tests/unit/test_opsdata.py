@@ -7,10 +7,12 @@ follow the template.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -30,7 +32,15 @@ from skymarshal.domain.mel import deferral_expired
 from skymarshal.domain.operation import CostParameters, InMemoryOpsReader, OpsDataset, dataset_errors
 from skymarshal.errors import TransientDependencyError
 from skymarshal.opsdata import DynamoOpsReader, dataset_items, load_dataset
-from skymarshal_local.datagen import SAMPLE_FLIGHTS, generate_day, read_dataset, summary, write_dataset
+from skymarshal_local import seed
+from skymarshal_local.datagen import (
+    SAMPLE_FLIGHTS,
+    DatasetFileError,
+    generate_day,
+    read_dataset,
+    summary,
+    write_dataset,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "skymarshal-test-ops"
@@ -324,6 +334,24 @@ def test_same_seed_gives_the_same_day_byte_for_byte(small_day: OpsDataset) -> No
     assert generate_day(day=date(2026, 12, 2), scale=SMALL).model_dump_json() != small_day.model_dump_json()
 
 
+# sha256 of generate_day(scale=SMALL).model_dump_json() (default day and seed), pinned when datagen.py became a
+# package (moved, not changed). A deliberate change to the generator or its data/*.json updates it, and says why.
+SMALL_DAY_DIGEST = "e9abe82790d2e58c4fc2a3f99e3a8f54dd17490d64be5f71564347d9c257ae65"
+
+
+def test_the_small_day_is_the_pinned_one_byte_for_byte(small_day: OpsDataset) -> None:
+    assert _digest(small_day) == SMALL_DAY_DIGEST
+
+
+def test_the_reference_data_files_ship_with_the_package() -> None:
+    package = ROOT / "local" / "skymarshal_local" / "datagen"
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    patterns = package_data["skymarshal_local.datagen"]
+    files = sorted(p.relative_to(package) for p in (package / "data").iterdir())
+    assert files
+    assert [f for f in files if not any(f.match(pattern) for pattern in patterns)] == []
+
+
 def test_the_day_does_not_depend_on_hash_randomisation(small_day: OpsDataset) -> None:
     code = (
         "import hashlib; from skymarshal_local.datagen import generate_day; "
@@ -344,6 +372,39 @@ def test_written_dataset_reads_back_identical(tmp_path: Path, small_day: OpsData
     packed = write_dataset(small_day, tmp_path / "nested" / "day.json.gz")
     assert read_dataset(packed) == read_dataset(plain) == small_day
     assert packed.stat().st_size < plain.stat().st_size / 4
+
+
+_GZIPPED_EMPTY = gzip.compress(b"{}", mtime=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        pytest.param("missing.json", None, "No such file or directory", id="missing"),
+        pytest.param("cut.json", b'{"airline": ', "Invalid JSON", id="not-json"),
+        pytest.param(
+            "bad.json",
+            b'{"flights": [{"flight_number": 5}]}',
+            "flights.0.flight_number: Input should be a valid string",
+            id="invalid-field",
+        ),
+        pytest.param("day.json", _GZIPPED_EMPTY, "Invalid JSON", id="gzip-not-named-gz"),
+        pytest.param("day.json.gz", b"{}", "Not a gzipped file", id="gz-not-gzip"),
+        pytest.param("cut.json.gz", _GZIPPED_EMPTY[:-8], "Compressed file ended", id="gz-truncated"),
+    ],
+)
+def test_an_unreadable_dataset_file_is_reported_with_its_name_and_reason(
+    tmp_path: Path, name: str, content: bytes | None, reason: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DatasetFileError) as caught:
+        read_dataset(path)
+    assert str(caught.value).startswith(f"{path}: ") and reason in str(caught.value)
+    with pytest.raises(seed.OpsDataError) as from_seed:  # the CLI's reader is the same reader
+        seed.read_dataset(path)
+    assert str(from_seed.value) == str(caught.value)
 
 
 def test_sample_event_flights_exist_as_in_the_scenarios(small_day: OpsDataset) -> None:
