@@ -72,8 +72,8 @@ def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, a
                     approval_policy: str | None = None, hub_day: float | None = None) -> tuple[Any, Target, str]:
     """Start the embedded stack and load the operational data: a file, the generated hub-airline day (at a
     scale), or the hand-made scenario matching the event (events/NAME.json -> data/scenarios/NAME.json)."""
-    from skymarshal_local.seed import OpsDataError, read_dataset, replace_ops_data, scenario_for
-    from skymarshal_local.stack import EmbeddedStack
+    from skymarshal_local.emulator.stack import EmbeddedStack
+    from skymarshal_local.operations.seed import OpsDataError, read_dataset, replace_ops_data, scenario_for
 
     params = {"ApprovalTimeoutSeconds": str(approval_timeout)}
     if approval_policy:
@@ -84,7 +84,7 @@ def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, a
     source = "none"
     if data_path is None:
         from skymarshal_local.datagen import generate_day
-        from skymarshal_local.seed import load_dataset_embedded
+        from skymarshal_local.operations.seed import load_dataset_embedded
 
         scale = hub_day or 0.1
         with console.status(f"Generating the hub-airline day (seed 7, scale {scale}) and loading it…"):
@@ -167,8 +167,8 @@ def run(
 def _fail_then_redrive(target: Target, arn: str, thread_id: str, agent: str, quiet: bool) -> dict[str, Any]:
     """The recovery story on the embedded stack: an injected agent failure, the run FAILED, `redrive`, and the
     evidence (agent invocations vs computations) that finished work was not redone."""
-    from skymarshal_local import redrive as redriver
-    from skymarshal_local.runtime import RUNTIME
+    from skymarshal_local.emulator.runtime import RUNTIME
+    from skymarshal_local.operations import redrive as redriver
 
     if agent not in ALL_AGENTS:
         fail(f"--inject-failure: unknown agent {agent!r} (one of {', '.join(ALL_AGENTS)})", code=2)
@@ -365,14 +365,14 @@ def serve(
 ) -> None:
     """Serve the embedded stack on 127.0.0.1 so the plain AWS CLI and boto3 work against it, with the duty
     manager's web console."""
-    from skymarshal_local.console_server import ConsoleServer
-    from skymarshal_local.runtime import RUNTIME
-    from skymarshal_local.seed import SCENARIOS, load_dataset_into, read_dataset
+    from skymarshal_local.emulator.console_server import ConsoleServer
+    from skymarshal_local.emulator.runtime import RUNTIME
+    from skymarshal_local.operations.seed import SCENARIOS, load_dataset_into, read_dataset
 
     if ops_data:
         stack, _, source = _start_embedded(port, ops_data, None, approval_timeout)
     else:
-        from skymarshal_local.stack import EmbeddedStack
+        from skymarshal_local.emulator.stack import EmbeddedStack
 
         with console.status("Starting the embedded stack…"):
             stack = EmbeddedStack(port=port, parameters={"ApprovalTimeoutSeconds": str(approval_timeout)}).start()
@@ -528,7 +528,7 @@ def status(
         return
     statuses = [s for s, on in (("awaiting_approval", awaiting_approval), ("failed", failed)) if on] or \
         ["awaiting_approval", "failed", "active"]
-    from skymarshal_local.audit import list_threads
+    from skymarshal_local.operations.audit import list_threads
 
     rows = [t for s in statuses for t in list_threads(target, s)]
     if as_json:
@@ -592,7 +592,7 @@ def submit(
     endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Send disruption events to the intake queue; the intake Lambda starts one workflow per event id."""
-    from skymarshal_local import submit as submitter
+    from skymarshal_local.operations import submit as submitter
 
     target = target_for(endpoint_url, stack_name, region)
     try:
@@ -619,7 +619,7 @@ def dlq(
     endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """What the intake refused and why (the dead-letter queue); `--replay` sends fixed messages back."""
-    from skymarshal_local import submit as submitter
+    from skymarshal_local.operations import submit as submitter
 
     target = target_for(endpoint_url, stack_name, region)
     try:
@@ -648,7 +648,7 @@ def redrive(
 ) -> None:
     """Redrive a failed execution from where it stopped (RedriveExecution: STANDARD only, within 14 days).
     Finished agents return their checkpointed result; only failed work is recomputed."""
-    from skymarshal_local import redrive as redriver
+    from skymarshal_local.operations import redrive as redriver
 
     target = target_for(endpoint_url, stack_name, region)
     try:
@@ -673,7 +673,7 @@ def replay(
 ) -> None:
     """Start a new execution, linked to the thread, that resumes after a checkpoint with the stored state
     (e.g. re-arbitrate from the phase-2 views after a policy change)."""
-    from skymarshal_local import replay as replayer
+    from skymarshal_local.operations import replay as replayer
 
     target = target_for(endpoint_url, stack_name, region)
     try:
@@ -703,7 +703,7 @@ def audit(
 ) -> None:
     """The audit trail of a thread: checkpoints merged with the execution history (states, retries, errors,
     the approval with approver, comment and time)."""
-    from skymarshal_local import audit as auditor
+    from skymarshal_local.operations import audit as auditor
 
     target = target_for(endpoint_url, stack_name, region)
     try:
@@ -725,7 +725,7 @@ def seed(
     endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None,
 ) -> None:
     """Load operational data into the ops-data table (validated first; errors name the field)."""
-    from skymarshal_local.seed import OpsDataError, load_dataset_into, read_dataset
+    from skymarshal_local.operations.seed import OpsDataError, load_dataset_into, read_dataset
 
     try:
         if data:

@@ -11,11 +11,10 @@ from pydantic import ValidationError
 
 from skymarshal import aws
 from skymarshal.domain.operation import OpsDataset
-from skymarshal.opsdata import load_dataset
+from skymarshal.opsdata import dataset_items, load_dataset
 from skymarshal.steps import describe_validation_error
-
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ROOT / "data" / "scenarios"
+from skymarshal_local.emulator import fastdynamo
+from skymarshal_local.localenv import SCENARIOS
 
 
 class OpsDataError(ValueError):
@@ -67,9 +66,6 @@ def load_dataset_embedded(table_name: str, dataset: OpsDataset) -> dict[str, int
     """The embedded stack only (moto in this process): write the items straight into moto's table, the same
     items `load_dataset` sends with BatchWriteItem, without the HTTP round trips (a 1,000-flight day: ~10 s
     instead of ~60 s)."""
-    from skymarshal.opsdata import dataset_items
-    from skymarshal_local import fastdynamo
-
     counts: dict[str, int] = {}
 
     def items() -> Iterator[dict[str, Any]]:
