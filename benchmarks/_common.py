@@ -104,7 +104,7 @@ class InvocationTimer:
         self._lock = threading.Lock()
 
     def install(self) -> InvocationTimer:
-        from skymarshal_local.runtime import RUNTIME
+        from skymarshal_local.emulator.runtime import RUNTIME
 
         original = RUNTIME.invoke
         timer = self
@@ -131,14 +131,14 @@ class InvocationTimer:
 
 
 def start_stack(**parameters: str) -> Any:
-    from skymarshal_local.stack import EmbeddedStack
+    from skymarshal_local.emulator.stack import EmbeddedStack
 
     return EmbeddedStack(parameters=parameters).start()
 
 
 def seed(stack: Any, name: str = SCENARIO) -> Any:
     from skymarshal.domain.operation import OpsDataset
-    from skymarshal_local.seed import replace_ops_data
+    from skymarshal_local.operations.seed import replace_ops_data
 
     dataset = OpsDataset.model_validate_json((ROOT / "data" / "scenarios" / f"{name}.json").read_text())
     replace_ops_data(stack.outputs["OpsDataTableName"], dataset)

@@ -81,7 +81,7 @@ def bench_store(store: Any, repeat: int) -> dict[str, Any]:
 
 def bench_decision(target: Any) -> dict[str, Any]:
     from skymarshal.models import DisruptionEvent
-    from skymarshal_local.runtime import RUNTIME
+    from skymarshal_local.emulator.runtime import RUNTIME
 
     event = DisruptionEvent.model_validate({**json.loads((ROOT / "events" / "ey123-technical-delay.json")
                                                         .read_text()), "event_id": f"bench-{time.time_ns()}"})
@@ -117,8 +117,8 @@ def main() -> None:
     args = parser.parse_args()
     install_counter()
     from skymarshal.domain.operation import OpsDataset
-    from skymarshal_local.seed import replace_ops_data
-    from skymarshal_local.stack import EmbeddedStack
+    from skymarshal_local.emulator.stack import EmbeddedStack
+    from skymarshal_local.operations.seed import replace_ops_data
     from skymarshal_local.target import Target
 
     stack = EmbeddedStack().start()

@@ -23,7 +23,7 @@ MEMORY_GB = 0.5
 
 def one_decision(target: Any, n: int, counter: RequestCounter, timer: InvocationTimer) -> dict[str, Any]:
     from skymarshal.models import DisruptionEvent
-    from skymarshal_local.runtime import RUNTIME
+    from skymarshal_local.emulator.runtime import RUNTIME
 
     sfn = target.client("stepfunctions")
     ev = DisruptionEvent.model_validate(event(f"cost-{n}-{time.time_ns() % 10**8}"))

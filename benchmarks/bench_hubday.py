@@ -1,5 +1,5 @@
 """The generated hub-airline day on the embedded stack: load time and one decision, with and without
-skymarshal_local.fastdynamo (moto's Query narrowed to the queried partition).
+skymarshal_local.emulator.fastdynamo (moto's Query narrowed to the queried partition).
 
     PYTHONPATH=functions:local python benchmarks/bench_hubday.py [--scale 1.0] [--stock] [--direct-load]
 
@@ -34,9 +34,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from skymarshal.opsdata import dataset_items, load_dataset
-    from skymarshal_local import fastdynamo
     from skymarshal_local.datagen import generate_day
-    from skymarshal_local.stack import EmbeddedStack
+    from skymarshal_local.emulator import fastdynamo
+    from skymarshal_local.emulator.stack import EmbeddedStack
     from skymarshal_local.target import Target, read_event
 
     stack = EmbeddedStack(parameters={"ApprovalTimeoutSeconds": "300"}).start()

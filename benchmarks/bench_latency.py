@@ -25,7 +25,7 @@ POLL = 0.01
 
 def record_real_outputs() -> Any:
     """Wrap the runtime so the real handlers' outputs are kept for the no-op function."""
-    from skymarshal_local.runtime import RUNTIME
+    from skymarshal_local.emulator.runtime import RUNTIME
 
     original = RUNTIME.invoke
 
@@ -69,7 +69,7 @@ def wait_status(sfn: Any, arn: str, until: set[str], timeout: float = 120) -> st
 
 def run_real(target: Any, n: int) -> tuple[float, float]:
     from skymarshal.models import DisruptionEvent
-    from skymarshal_local.runtime import RUNTIME
+    from skymarshal_local.emulator.runtime import RUNTIME
 
     sfn = target.client("stepfunctions")
     ev = DisruptionEvent.model_validate(__import__("_common").event(f"lat-real-{n}-{time.time_ns() % 10**8}"))

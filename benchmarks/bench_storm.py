@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    from skymarshal_local import submit
+    from skymarshal_local.operations import submit
 
     stack = start_stack(ApprovalTimeoutSeconds="3600")
     try:

@@ -23,7 +23,7 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Any]:
-    from skymarshal_local.stack import EmbeddedStack
+    from skymarshal_local.emulator.stack import EmbeddedStack
 
     s = EmbeddedStack(parameters={"ApprovalTimeoutSeconds": "60"}).start()
     yield s
@@ -33,7 +33,7 @@ def stack() -> Iterator[Any]:
 @pytest.fixture
 def runtime(stack: Any) -> Iterator[Any]:
     """The embedded Lambda runtime: inject faults, count invocations; cleaned after each test."""
-    from skymarshal_local.runtime import RUNTIME
+    from skymarshal_local.emulator.runtime import RUNTIME
 
     RUNTIME.reset_counters()
     saved = dict(RUNTIME.overrides)
@@ -61,7 +61,7 @@ def load_event(name: str, **overrides: Any) -> dict[str, Any]:
 def seed(stack: Any) -> Any:
     """Load a hand-made scenario dataset (data/scenarios/NAME.json) into the ops-data table."""
     from skymarshal.domain.operation import OpsDataset
-    from skymarshal_local.seed import replace_ops_data
+    from skymarshal_local.operations.seed import replace_ops_data
 
     def _seed(name: str) -> OpsDataset:
         dataset = OpsDataset.model_validate_json((SCENARIOS / f"{name}.json").read_text())

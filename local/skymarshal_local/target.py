@@ -14,21 +14,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from skymarshal import approvals
+from skymarshal import approvals, aws
 from skymarshal.checkpoints import CheckpointStore
 from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
 from skymarshal.models import DisruptionEvent
 from skymarshal.steps import parse_event
-from skymarshal_local.stack import DEFAULT_PORT, REGION, STACK_NAME
+from skymarshal_local import localenv
+from skymarshal_local.localenv import DEFAULT_ENDPOINT, REGION, STACK_NAME
 
-DEFAULT_ENDPOINT = f"http://127.0.0.1:{DEFAULT_PORT}"
+__all__ = ["DEFAULT_ENDPOINT", "InvalidEventFile", "Target", "TargetError", "read_event"]
 
 
 class TargetError(RuntimeError):
-    """Something the operator can fix: unknown thread, no stack, nothing pending."""
+    """Something the operator can fix: unknown thread, no stack, nothing pending. The CLI prints the message
+    and exits with `exit_code`."""
+
+    exit_code = 1
+
+
+class InvalidEventFile(TargetError):
+    """The event file cannot be read or is not a valid disruption event (refused before anything starts)."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -51,18 +58,14 @@ class Target:
             self.region = self.region or REGION
         if self.region:
             os.environ["AWS_DEFAULT_REGION"] = self.region
-        from skymarshal import aws
-
         aws.reset()
         if not self.outputs:
             self.outputs = self._read_outputs()
         return self
 
     def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service, endpoint_url=self.endpoint_url, region_name=self.region,
-            config=Config(retries={"mode": "standard", "total_max_attempts": 5}),
-        )
+        # credentials from the environment: activate() has set local ones for an endpoint
+        return localenv.client(service, self.endpoint_url, self.region, attempts=5, local_credentials=False)
 
     def _read_outputs(self) -> dict[str, str]:
         try:
@@ -72,7 +75,7 @@ class Target:
             hint = " Start it with `skymarshal serve`." if self.local else ""
             raise TargetError(f"no SkyMarshal stack {self.stack_name!r} at {where}: {exc}.{hint}") from exc
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        if "StateMachineArn" not in outputs:  # the embedded stack creates it through the API (see stack.py)
+        if "StateMachineArn" not in outputs:  # the embedded stack creates it through the API (see emulator/stack.py)
             env = next((p["ParameterValue"] for p in stack.get("Parameters", [])
                         if p["ParameterKey"] == "EnvironmentName"), "local")
             for sm in self.client("stepfunctions").list_state_machines()["stateMachines"]:
@@ -160,8 +163,8 @@ def read_event(path: Path) -> DisruptionEvent:
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise TargetError(f"{path}: cannot read a JSON event: {exc}") from exc
+        raise InvalidEventFile(f"{path}: cannot read a JSON event: {exc}") from exc
     try:
         return parse_event(data)
     except Exception as exc:
-        raise TargetError(f"{path}: {exc}") from exc
+        raise InvalidEventFile(f"{path}: {exc}") from exc

@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from skymarshal_local.stack import ASL, STATE_MACHINE_ID, load_template, translate
+from skymarshal import errors
+from skymarshal_local.template import ASL, STATE_MACHINE_ID, load_template, translate
 
 AWS_ERRORS = re.compile(r"^(States\.|Lambda\.|Sandbox\.)")
 
@@ -31,7 +32,7 @@ def translated(parameters: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 def cfn_lint_errors(cfn: dict[str, Any]) -> list[str]:
-    from cfnlint.api import lint_all
+    from cfnlint.api import lint_all  # dev-only and slow to import: only this check needs it
 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(cfn, f)
@@ -50,8 +51,6 @@ def substitution_errors() -> list[str]:
 
 
 def error_name_errors() -> list[str]:
-    from skymarshal import errors
-
     known = {n for n in dir(errors) if isinstance(getattr(errors, n), type)}
     names: set[str] = set()
 

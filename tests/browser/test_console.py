@@ -28,7 +28,7 @@ if not CHROMIUM.exists() and not shutil.which("chromium"):
 
 @pytest.fixture(scope="module")
 def console(stack: Any) -> Any:
-    from skymarshal_local.console_server import ConsoleServer
+    from skymarshal_local.emulator.console_server import ConsoleServer
 
     server = ConsoleServer(stack.endpoint_url, stack.stack_name, port=0, approver=APPROVER).start()
     yield server

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.workflow
 
 
 def test_console_url_is_set_while_serving_and_restored_on_stop(stack: Any, runtime: Any) -> None:
-    from skymarshal_local.console_server import ConsoleServer
+    from skymarshal_local.emulator.console_server import ConsoleServer
 
     runtime.overrides.pop("CONSOLE_URL", None)
     with ConsoleServer(stack.endpoint_url, stack.stack_name, port=0, approver="dm-x") as server:
@@ -27,7 +27,7 @@ def test_console_url_is_set_while_serving_and_restored_on_stop(stack: Any, runti
 
 
 def test_a_previous_console_url_comes_back_on_stop(stack: Any, runtime: Any) -> None:
-    from skymarshal_local.console_server import ConsoleServer
+    from skymarshal_local.emulator.console_server import ConsoleServer
 
     runtime.overrides["CONSOLE_URL"] = "https://console.example/skymarshal"
     server = ConsoleServer(stack.endpoint_url, stack.stack_name, port=0).start()

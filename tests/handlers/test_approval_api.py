@@ -40,7 +40,7 @@ class Api:
 
     def __call__(self, method: str, path: str, body: Any = None, authorizer: dict[str, Any] | None = None,
                  ) -> tuple[int, Any, dict[str, str]]:
-        from skymarshal_local.console_server import http_api_event
+        from skymarshal_local.emulator.console_server import http_api_event
 
         raw = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else (body or b"")
         headers = {"Content-Type": "application/json"} if raw else {}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from skymarshal_local import templatecheck
-from skymarshal_local.stack import ASL, load_template
+from skymarshal_local.template import ASL, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 

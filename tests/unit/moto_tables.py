@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from skymarshal_local.stack import load_template
+from skymarshal_local.template import load_template
 
 
 @contextmanager

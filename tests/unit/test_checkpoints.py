@@ -111,7 +111,7 @@ def test_every_item_expires_after_the_retention(store: CheckpointStore) -> None:
     for expires in (int(_item("ttl-1", record.checkpoint_id)["expires_at"]["N"]), thread["expires_at"],
                     approval["expires_at"]):
         assert int((before + timedelta(days=7)).timestamp()) <= expires <= int((after + timedelta(days=7)).timestamp())
-    from skymarshal_local.stack import load_template
+    from skymarshal_local.template import load_template
 
     resources = load_template()["Resources"]  # the table's TTL attribute and the bucket lifecycle agree
     assert resources["CheckpointTable"]["Properties"]["TimeToLiveSpecification"] == {

@@ -1,4 +1,4 @@
-"""skymarshal_local.fastdynamo: moto's Query narrowed to the queried partition answers exactly like stock moto.
+"""skymarshal_local.emulator.fastdynamo: moto's Query narrowed to the queried partition answers exactly like stock moto.
 
 Every query is run with the patch installed and uninstalled on the same moto table (OpsDataTable's keys and
 indexes from template.yaml, a small generated day) and the raw responses are compared: items, order,
@@ -32,8 +32,8 @@ from skymarshal.opsdata import (
     tail_gsi,
     ts,
 )
-from skymarshal_local import fastdynamo
 from skymarshal_local.datagen import generate_day
+from skymarshal_local.emulator import fastdynamo
 
 TABLE = "skymarshal-test-fastdynamo"
 DAY = date(2026, 12, 1)

@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSResponse
 
 from skymarshal.errors import CheckpointConflict, TransientDependencyError
 from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS, DisruptionEvent
-from skymarshal_local.redrive import redrive
+from skymarshal_local.operations.redrive import redrive
 from skymarshal_local.target import TargetError
 from tests.conftest import TERMINAL, load_event
 
@@ -156,7 +156,7 @@ def test_business_agent_failure_degrades_the_decision(target, runtime, seed):
 def test_agent_exceeding_its_lambda_timeout_is_recorded_as_timeout(target, runtime, seed, stack):
     from moto.awslambda.models import lambda_backends
 
-    from skymarshal_local.stack import ACCOUNT, REGION
+    from skymarshal_local.localenv import ACCOUNT, REGION
 
     physical = next(p for p, logical in runtime.logical_names.items() if logical == AGENT_FN)
     fn = lambda_backends[ACCOUNT][REGION].get_function(physical)

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from skymarshal import aws, intake
-from skymarshal_local import submit
+from skymarshal_local.operations import submit
 from tests.conftest import TERMINAL, load_event
 
 pytestmark = pytest.mark.workflow

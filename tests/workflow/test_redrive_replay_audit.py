@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from skymarshal.models import ALL_AGENTS, DisruptionEvent
-from skymarshal_local import audit
-from skymarshal_local.replay import replay
+from skymarshal_local.operations import audit
+from skymarshal_local.operations.replay import replay
 from skymarshal_local.target import TargetError
 from tests.conftest import TERMINAL, load_event
 
@@ -25,7 +25,7 @@ SCENARIO = "ey123-technical-delay"
 def decided(stack: Any) -> dict[str, Any]:
     """One thread run to an approved decision (shared by the replay and audit tests)."""
     from skymarshal.domain.operation import OpsDataset
-    from skymarshal_local.seed import replace_ops_data
+    from skymarshal_local.operations.seed import replace_ops_data
     from skymarshal_local.target import Target
     from tests.conftest import SCENARIOS
 
@@ -165,7 +165,7 @@ def test_audit_of_a_redriven_thread_shows_the_error_and_the_redrive(target, runt
 
 
 def test_redrive_resumes_at_the_failed_state_without_asking_for_approval_again(target, runtime, seed):
-    from skymarshal_local.redrive import redrive
+    from skymarshal_local.operations.redrive import redrive
 
     seed(SCENARIO)
     event = DisruptionEvent.model_validate(load_event(SCENARIO))

@@ -18,6 +18,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from skymarshal.checkpoints import CheckpointStore
+from skymarshal.models import Ref
+from skymarshal_local.target import Target, TargetError
+
 MAX_THREAD_ID = 64
 
 
@@ -26,12 +30,8 @@ def replay_thread_id(thread_id: str, n: int) -> str:
     return thread_id[: MAX_THREAD_ID - len(suffix)] + suffix
 
 
-def replay(target: Any, thread_id: str, from_checkpoint: str) -> dict[str, Any]:
+def replay(target: Target, thread_id: str, from_checkpoint: str) -> dict[str, Any]:
     """Start the replay; returns {thread_id, replay_of, from_checkpoint, execution_arn, resume_step}."""
-    from skymarshal.checkpoints import CheckpointStore
-    from skymarshal.models import Ref
-    from skymarshal_local.target import TargetError
-
     store: CheckpointStore = target.store
     if store.get_thread(thread_id) is None:
         raise TargetError(f"thread {thread_id} does not exist (`skymarshal status`)")

@@ -29,6 +29,8 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from boto3.dynamodb.types import TypeSerializer
+
 _LOCK = threading.RLock()
 _STATE: dict[int, _TableState] = {}  # id(table) -> its secondary-index buckets
 _ORIGINAL: dict[str, Any] = {}  # what install() replaced, for uninstall()
@@ -252,8 +254,8 @@ def installed() -> bool:
 
 def install() -> None:
     """Patch moto's DynamoDB (idempotent)."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.models import DynamoDBBackend  # on use: moto is slow to import
+    from moto.dynamodb.models.table import Table  # on use: moto is slow to import
 
     with _LOCK:
         if _ORIGINAL:
@@ -275,8 +277,8 @@ def install() -> None:
 
 def uninstall() -> None:
     """Restore moto's own methods and drop the indexes."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.models import DynamoDBBackend  # on use: moto is slow to import
+    from moto.dynamodb.models.table import Table  # on use: moto is slow to import
 
     with _LOCK:
         if not _ORIGINAL:
@@ -302,8 +304,7 @@ def load_items_direct(
 ) -> int:
     """Put plain-Python items straight into the in-process moto table (what BatchWriteItem's PutRequest does,
     without boto3 serialisation, HTTP and JSON); returns the count. Only for a moto running in this process."""
-    from boto3.dynamodb.types import TypeSerializer
-    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models import dynamodb_backends  # on use: moto is slow to import
 
     table = dynamodb_backends[account_id][region].get_table(table_name)
     serialize = TypeSerializer().serialize

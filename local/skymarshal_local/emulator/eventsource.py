@@ -30,8 +30,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from skymarshal_local import localenv
+from skymarshal_local.localenv import REGION
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ class _NoMotoDelivery:
 
 
 def disable_moto_delivery() -> None:
-    from moto.sqs.models import Queue
+    """No delivery inside SendMessage: on AWS a poller, not the sender, invokes the function (see above)."""
+    from moto.sqs.models import Queue  # moto is slow to import: only the started stack calls this
 
     Queue.lambda_event_source_mappings = _NoMotoDelivery()  # type: ignore[assignment]
 
@@ -67,7 +68,7 @@ class Mapping:
 class EventSourcePoller:
     """Delivers SQS messages to Lambda per the deployed event source mappings. Thread-safe; `start()`/`stop()`."""
 
-    def __init__(self, endpoint_url: str, region: str = "us-east-1", *, retry_visibility_seconds: int | None = 1,
+    def __init__(self, endpoint_url: str, region: str = REGION, *, retry_visibility_seconds: int | None = 1,
                  wait_seconds: int = 1, refresh_seconds: float = 2.0) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
@@ -83,12 +84,8 @@ class EventSourcePoller:
         self._idle: dict[str, bool] = {}
 
     def client(self, service: str, read_timeout: int = 30) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service, endpoint_url=self.endpoint_url, region_name=self.region,
-            aws_access_key_id="local", aws_secret_access_key="local",
-            config=Config(retries={"mode": "standard", "total_max_attempts": 3}, read_timeout=read_timeout,
-                          max_pool_connections=20),
-        )
+        return localenv.client(service, self.endpoint_url, self.region, read_timeout=read_timeout,
+                               max_pool_connections=20)
 
     # ------------------------------------------------------------------------------------------
     def start(self) -> EventSourcePoller:
@@ -261,7 +258,7 @@ class EventSourcePoller:
         return False
 
 
-def start_local_delivery(endpoint_url: str, region: str = "us-east-1", **kwargs: Any) -> EventSourcePoller:
+def start_local_delivery(endpoint_url: str, region: str = REGION, **kwargs: Any) -> EventSourcePoller:
     """What the embedded stack calls once it is deployed (moto's own delivery is already switched off)."""
     disable_moto_delivery()
     return EventSourcePoller(endpoint_url, region, **kwargs).start()

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+from skymarshal import aws, config
+from skymarshal_local.localenv import FUNCTIONS_DIR
+
 MAX_QUEUE_WAIT_S = 900  # Lambda's longest timeout: an invocation waits at most this long for its "container"
 
 
@@ -107,8 +109,6 @@ class Runtime:
                 return
             os.environ.update(changed)
             self._env_applied.update(changed)
-            from skymarshal import aws, config
-
             config.reset()
             aws.reset()
 

@@ -8,11 +8,10 @@ from typing import Any
 
 from skymarshal import aws
 from skymarshal.domain.operation import OpsDataset
-from skymarshal.opsdata import load_dataset
+from skymarshal.opsdata import dataset_items, load_dataset
 from skymarshal_local import datagen
-
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ROOT / "data" / "scenarios"
+from skymarshal_local.emulator import fastdynamo
+from skymarshal_local.localenv import SCENARIOS
 
 
 class OpsDataError(ValueError):
@@ -63,9 +62,6 @@ def load_dataset_embedded(table_name: str, dataset: OpsDataset) -> dict[str, int
     """The embedded stack only (moto in this process): write the items straight into moto's table, the same
     items `load_dataset` sends with BatchWriteItem, without the HTTP round trips (a 1,000-flight day: ~10 s
     instead of ~60 s)."""
-    from skymarshal.opsdata import dataset_items
-    from skymarshal_local import fastdynamo
-
     counts: dict[str, int] = {}
 
     def items() -> Iterator[dict[str, Any]]:

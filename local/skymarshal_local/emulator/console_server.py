@@ -2,7 +2,7 @@
 
 Each HTTP request becomes an API Gateway HTTP API payload-2.0 event and is handed to the stack's
 ApprovalApiFunction through the Lambda Invoke API of the embedded stack, so the real handler runs in-process
-(skymarshal_local.runtime) with the function's own environment, exactly as it would behind API Gateway.
+(skymarshal_local.emulator.runtime) with the function's own environment, exactly as it would behind API Gateway.
 
 Authentication: on AWS the authorizer (IAM or Cognito JWT) puts the caller into `requestContext.authorizer`.
 Here this server stands in for it and puts the configured local principal (`skymarshal serve --approver`,
@@ -25,6 +25,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from skymarshal_local import localenv
+from skymarshal_local.localenv import ACCOUNT
+
 DEFAULT_CONSOLE_PORT = 8643
 DEFAULT_APPROVER = "local-duty-manager"
 FUNCTION_LOGICAL_ID = "ApprovalApiFunction"
@@ -45,7 +48,7 @@ def http_api_event(method: str, target: str, headers: dict[str, str], body: byte
         "headers": {k.lower(): v for k, v in headers.items()},
         "queryStringParameters": dict(parse_qsl(parts.query)) or None,
         "requestContext": {
-            "accountId": "123456789012",
+            "accountId": ACCOUNT,
             "apiId": "local",
             "domainName": host,
             "domainPrefix": "local",
@@ -88,12 +91,7 @@ class ConsoleServer:
         return f"{self.url}/console"
 
     def _client(self, service: str) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1",
-                            aws_access_key_id="local", aws_secret_access_key="local",
-                            config=Config(retries={"mode": "standard", "total_max_attempts": 3}, read_timeout=60))
+        return localenv.client(service, self.endpoint_url)
 
     def start(self) -> ConsoleServer:
         if self.function_name is None:
@@ -144,7 +142,8 @@ class ConsoleServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="console-server", daemon=True)
         self._thread.start()
         # The approval request carries a link to this console (events_out.console_link): point it here.
-        from skymarshal_local.runtime import RUNTIME
+        # (imported on use: creating the runtime routes sys.stdout, see runtime.py; the stack has created it)
+        from skymarshal_local.emulator.runtime import RUNTIME
 
         self._previous_console_url = RUNTIME.overrides.get("CONSOLE_URL")
         RUNTIME.overrides["CONSOLE_URL"] = self.console_url
@@ -179,7 +178,7 @@ class ConsoleServer:
         has replaced our URL since, in which case theirs stays."""
         if not self._console_url_set:
             return
-        from skymarshal_local.runtime import RUNTIME
+        from skymarshal_local.emulator.runtime import RUNTIME  # imported on use, as in start()
 
         self._console_url_set = False
         if RUNTIME.overrides.get("CONSOLE_URL") != self.console_url:

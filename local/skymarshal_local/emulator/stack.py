@@ -2,7 +2,8 @@
 
 What it does, in order (see ../shared/LOCAL_ENGINE.md for why):
 1. start moto's server in a thread on 127.0.0.1:PORT (MOTO_PORT set first, so the ASL engine calls back here),
-   with state-machine execution turned on and Lambda invocations routed to `runtime.RUNTIME`;
+   with state-machine execution turned on, moto patched (patches.py) and Lambda invocations routed to
+   `runtime.RUNTIME`;
 2. zip `functions/` into a local artifacts bucket, translate template.yaml with samtranslator (moto ignores
    `Transform`), and create the translated stack with moto's CloudFormation;
 3. create the state machine through the Step Functions API from `statemachines/disruption.asl.json` with the
@@ -14,45 +15,23 @@ The AWS CLI and boto3 then work against it unchanged with `--endpoint-url http:/
 from __future__ import annotations
 
 import contextlib
-import functools
-import io
 import json
 import logging
 import os
 import socket
-import threading
 import warnings
-import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
-ASL = ROOT / "statemachines" / "disruption.asl.json"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-DEFAULT_PORT = 8642
-STACK_NAME = "skymarshal-local"
+from skymarshal_local import localenv
+from skymarshal_local.emulator import patches
+from skymarshal_local.emulator.eventsource import start_local_delivery
+from skymarshal_local.localenv import ACCOUNT, FUNCTIONS_DIR, LOCAL_ENV, REGION, STACK_NAME
+from skymarshal_local.template import ASL, STATE_MACHINE_ID, code_zip, load_template, translate
+
 ARTIFACTS_BUCKET = "skymarshal-local-artifacts"
-STATE_MACHINE_ID = "DisruptionStateMachine"
-
-LOCAL_ENV = {
-    # fake credentials and region: nothing here ever reaches AWS
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    # Powertools, quiet and offline: no X-Ray daemon, no EMF lines in the terminal
-    # Powertools offline: no X-Ray daemon. Logs and EMF metrics are captured per invocation by the runtime
-    # (skymarshal_local.runtime), as Lambda sends them to CloudWatch Logs, instead of filling the terminal.
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": os.environ.get("SKYMARSHAL_LOCAL_LOG_LEVEL", "INFO"),
-}
 
 
 def free_port() -> int:
@@ -68,101 +47,6 @@ def quiet_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    from samtranslator.yaml_helper import yaml_parse  # CloudFormation short tags (!Ref, !Sub, ...)
-
-    return yaml_parse(path.read_text())  # type: ignore[no-any-return]
-
-
-def translate(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
-    """SAM -> CloudFormation, offline (samtranslator; no managed-policy lookups)."""
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    translator = Translator(managed_policy_map=None, sam_parser=Parser())
-    return translator.translate(  # type: ignore[no-any-return]
-        sam_template=template, parameter_values=parameters, get_managed_policy_map=lambda: {}
-    )
-
-
-def code_zip(root: Path) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and ".ruff_cache" not in path.parts:
-                zf.write(path, path.relative_to(root).as_posix())
-    return buf.getvalue()
-
-
-@lru_cache(maxsize=1)
-def _patch_moto() -> None:
-    """Route moto's Lambda invocations to the in-process runtime and reuse the ASL engine's boto3 clients
-    (stock moto builds a new client for every task: most of the per-task cost)."""
-    from moto.awslambda.models import LambdaFunction
-    from moto.stepfunctions.parser.asl.utils import boto_client as engine_clients
-
-    from skymarshal_local.runtime import RUNTIME
-
-    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-        return RUNTIME.invoke(self, event)
-
-    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
-
-    # DynamoDB conditional writes are atomic on AWS; moto's server threads can interleave a condition check and
-    # the write, so two compare-and-swap writers could both "win". Serialise moto's write paths.
-    from moto.dynamodb.models import DynamoDBBackend
-
-    write_lock = threading.RLock()
-
-    def serialised(method: Any) -> Any:
-        @functools.wraps(method)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with write_lock:
-                return method(*args, **kwargs)
-
-        return wrapper
-
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        setattr(DynamoDBBackend, name, serialised(getattr(DynamoDBBackend, name)))
-
-    # moto 5.2.5 drops SendTaskFailure's `cause`; AWS passes it to the Catch (a rejection's comment).
-    from moto.core.responses import EmptyResult
-    from moto.stepfunctions.responses import StepFunctionResponse
-
-    def send_task_failure(self: Any) -> Any:
-        self.stepfunction_backend.send_task_failure(
-            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
-        )
-        return EmptyResult()
-
-    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
-
-    from skymarshal_local import redrive
-
-    redrive.install()  # moto lacks RedriveExecution: answer it (see redrive.py for local vs AWS)
-
-    from skymarshal_local import fastdynamo
-
-    fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
-
-    original = engine_clients.boto_client_for
-    cache: dict[tuple[str, str, str], Any] = {}
-
-    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None:
-            return original(region, service, state_credentials)
-        key = (os.environ.get("MOTO_PORT", ""), region, service)
-        if key not in cache:
-            cache[key] = original(region, service, None)
-        return cache[key]
-
-    engine_clients.boto_client_for = boto_client_for
-    for module_name, module in list(__import__("sys").modules.items()):
-        if module_name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
-            module.boto_client_for = boto_client_for
-
-
 @dataclass
 class EmbeddedStack:
     port: int = 0
@@ -170,44 +54,37 @@ class EmbeddedStack:
     stack_name: str = STACK_NAME
     outputs: dict[str, str] = field(default_factory=dict)
     _server: Any = None
-    delivery: Any = None  # skymarshal_local.sqs.EventSourcePoller: SQS -> Lambda, as AWS's pollers
+    delivery: Any = None  # eventsource.EventSourcePoller: SQS -> Lambda, as AWS's pollers
 
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service, endpoint_url=self.endpoint_url, region_name=REGION,  # type: ignore[call-overload]
-            aws_access_key_id="local", aws_secret_access_key="local",
-            config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
-        )
+        return localenv.client(service, self.endpoint_url)
 
     # ------------------------------------------------------------------------------------------
     def start(self) -> EmbeddedStack:
-        from moto.server import ThreadedMotoServer
+        from moto.server import ThreadedMotoServer  # moto is slow to import: only a started stack needs it
 
         quiet_logs()
         self.port = self.port or free_port()
         os.environ.update(LOCAL_ENV)
         os.environ["MOTO_PORT"] = str(self.port)  # the ASL engine's clients call back on this port
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url  # the handlers' boto3 clients
-        _patch_moto()
-        from skymarshal_local.runtime import RUNTIME
+        patches.install()
+        # imported on use: creating the runtime routes sys.stdout (see runtime.py), only the started stack wants that
+        from skymarshal_local.emulator.runtime import RUNTIME
 
         RUNTIME.overrides = {k: v for k, v in LOCAL_ENV.items() if k.startswith("POWERTOOLS_")}
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
-        import requests
-
         requests.post(
             f"{self.endpoint_url}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},
             timeout=10,
         ).raise_for_status()
         self.deploy()
-        from skymarshal_local.sqs import start_local_delivery
-
         self.delivery = start_local_delivery(self.endpoint_url, REGION)
         return self
 
@@ -228,13 +105,14 @@ class EmbeddedStack:
     # ------------------------------------------------------------------------------------------
     def deploy(self) -> dict[str, str]:
         """Create (or re-create) the stack from template.yaml and the state machine from its ASL."""
-        from skymarshal_local.runtime import RUNTIME
+        # imported on use: creating the runtime routes sys.stdout (see runtime.py); start() has created it
+        from skymarshal_local.emulator.runtime import RUNTIME
 
         params = {"EnvironmentName": "local", **self.parameters}
         s3 = self.client("s3")
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
             s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
-        s3.put_object(Bucket=ARTIFACTS_BUCKET, Key="functions.zip", Body=code_zip(ROOT / "functions"))
+        s3.put_object(Bucket=ARTIFACTS_BUCKET, Key="functions.zip", Body=code_zip(FUNCTIONS_DIR))
 
         sam = load_template()
         sam["Globals"]["Function"]["CodeUri"] = f"s3://{ARTIFACTS_BUCKET}/functions.zip"

@@ -18,20 +18,21 @@ from typing import Any, Literal
 
 from skymarshal.models import Ref
 from skymarshal.steps import mask_token
+from skymarshal_local.target import Target, TargetError
 
 CSV_COLUMNS = ["checkpoint_id", "timestamp", "phase", "agent", "status", "confidence",
                "source", "step", "duration_ms", "detail"]
 _EVENT_DETAIL_KEYS = ("stateEnteredEventDetails", "stateExitedEventDetails")
 
 
-def list_threads(target: Any, status: str) -> list[dict[str, Any]]:
+def list_threads(target: Target, status: str) -> list[dict[str, Any]]:
     """Threads in `status` (awaiting_approval, failed, ...), newest first, from the ByStatus index."""
     keep = ("thread_id", "status", "flight_number", "flight_date", "disruption_type", "updated_at",
             "execution_arn", "approval_expires_at", "failure", "outcome", "replay_of", "version")
     return [{k: t[k] for k in keep if k in t} for t in target.store.threads_by_status(status)]
 
 
-def _events(target: Any, arn: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _events(target: Target, arn: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if not arn:
         return [], {}
     try:
@@ -75,10 +76,8 @@ def _retries(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def collect(target: Any, thread_id: str) -> dict[str, Any]:
+def collect(target: Target, thread_id: str) -> dict[str, Any]:
     """Everything the audit knows about a thread, as plain JSON-able data."""
-    from skymarshal_local.target import TargetError
-
     store = target.store
     thread = store.get_thread(thread_id)
     if thread is None:
@@ -112,7 +111,7 @@ def collect(target: Any, thread_id: str) -> dict[str, Any]:
     }
 
 
-def export(target: Any, thread_id: str, fmt: Literal["json", "md", "csv"] = "json") -> str:
+def export(target: Target, thread_id: str, fmt: Literal["json", "md", "csv"] = "json") -> str:
     data = collect(target, thread_id)
     if fmt == "json":
         return json.dumps(data, indent=2, default=str)
@@ -141,7 +140,16 @@ def _cell(value: Any) -> str:
 
 
 def _markdown(data: dict[str, Any]) -> str:
-    t, ex, ap, d = data["thread"], data["execution"], data["approval"], data["decision"] or {}
+    out = _md_header(data["thread"], data["execution"])
+    out += _md_decision(data["decision"] or {})
+    out += _md_approval(data["approval"])
+    out += _md_agents(data["checkpoints"])
+    out += _md_errors(data)
+    out += _md_timeline(data)
+    return "\n".join(out)
+
+
+def _md_header(t: dict[str, Any], ex: dict[str, Any]) -> list[str]:
     out = [f"# Audit record: disruption thread `{t['thread_id']}`", ""]
     out += ["| | |", "|---|---|"]
     for label, value in (
@@ -153,7 +161,11 @@ def _markdown(data: dict[str, Any]) -> str:
     ):
         if value not in (None, ""):
             out.append(f"| {label} | {_cell(value)} |")
-    out += ["", "## Decision", ""]
+    return out
+
+
+def _md_decision(d: dict[str, Any]) -> list[str]:
+    out = ["", "## Decision", ""]
     rec = d.get("recommended") if d else None
     if rec:
         out.append(f"Recommended: **{rec['option_id']} ({rec['kind']})**: {_cell(rec['description'])}; "
@@ -173,7 +185,11 @@ def _markdown(data: dict[str, Any]) -> str:
         out += [f"- {c['rule']} ({c['source']}): {_cell(c['title'])}" for c in d["citations"]]
     if d.get("unavailable_agents"):
         out += ["", f"Decided without: {', '.join(d['unavailable_agents'])} (unavailable)."]
-    out += ["", "## Approval", ""]
+    return out
+
+
+def _md_approval(ap: dict[str, Any]) -> list[str]:
+    out = ["", "## Approval", ""]
     if ap:
         out += ["| | |", "|---|---|"]
         for label, key in (("Status", "approval_status"), ("Approver", "approver_id"), ("Comment", "comments"),
@@ -183,23 +199,36 @@ def _markdown(data: dict[str, Any]) -> str:
                 out.append(f"| {label} | {_cell(ap[key])} |")
     else:
         out.append("No approval was requested (auto-approved or not reached).")
-    views = [c for c in data["checkpoints"] if c["step"] in ("agent_complete", "agent_unavailable", "agent_error",
-                                                               "agent_timeout")]
-    out += ["", "## Agents", "", "| Phase | Agent | Result | Confidence | Preferred | Revision | ms |",
-            "|---|---|---|---|---|---|---|"]
+    return out
+
+
+def _md_agents(checkpoints: list[dict[str, Any]]) -> list[str]:
+    views = [c for c in checkpoints if c["step"] in ("agent_complete", "agent_unavailable", "agent_error",
+                                                     "agent_timeout")]
+    out = ["", "## Agents", "", "| Phase | Agent | Result | Confidence | Preferred | Revision | ms |",
+           "|---|---|---|---|---|---|---|"]
     for c in views:
         meta = c.get("meta") or {}
         out.append(f"| {c.get('phase')} | {c.get('agent')} | {_cell(c.get('outcome') or c['step'])} | "
                    f"{_cell(c.get('confidence'))} | {_cell(meta.get('preferred_option'))} | "
                    f"{_cell(meta.get('revision'))} | {_cell(c.get('duration_ms'))} |")
-    if data["errors"] or data["retries"]:
-        out += ["", "## Errors and retries", ""]
-        out += [f"- {e['timestamp']} {e['type']} in {e.get('state', '-')}: {_cell(e.get('error'))} "
-                f"{_cell(e.get('cause', ''))[:200]}" for e in data["errors"]]
-        out += [f"- {r['timestamp']} retried {r['state']} after {r['after_failures']} failure(s)"
-                for r in data["retries"]]
-    out += ["", "## Timeline", "", "| Time (UTC) | Source | What | Phase | Agent | Status |",
-            "|---|---|---|---|---|---|"]
+    return out
+
+
+def _md_errors(data: dict[str, Any]) -> list[str]:
+    if not (data["errors"] or data["retries"]):
+        return []
+    out = ["", "## Errors and retries", ""]
+    out += [f"- {e['timestamp']} {e['type']} in {e.get('state', '-')}: {_cell(e.get('error'))} "
+            f"{_cell(e.get('cause', ''))[:200]}" for e in data["errors"]]
+    out += [f"- {r['timestamp']} retried {r['state']} after {r['after_failures']} failure(s)"
+            for r in data["retries"]]
+    return out
+
+
+def _md_timeline(data: dict[str, Any]) -> list[str]:
+    out = ["", "## Timeline", "", "| Time (UTC) | Source | What | Phase | Agent | Status |",
+           "|---|---|---|---|---|---|"]
     for r in data["timeline"]:
         if r["source"] == "checkpoint":
             out.append(f"| {r['timestamp']} | checkpoint | {r['step']} | {_cell(r.get('phase'))} | "
@@ -209,4 +238,4 @@ def _markdown(data: dict[str, Any]) -> str:
             out.append(f"| {r['timestamp']} | execution | {_cell(what)} | | | {_cell(r.get('error'))} |")
     out += ["", f"Checkpoints are retained for the configured retention (default 90 days); "
             f"{len(data['checkpoints'])} checkpoints, {len(data['execution_events'])} execution events.", ""]
-    return "\n".join(out)
+    return out

@@ -1,10 +1,10 @@
-"""Redrive a failed execution: `RedriveExecution` on AWS, and the same API call answered by the embedded stack.
+"""RedriveExecution answered by the embedded stack, as AWS answers it.
 
 moto 5.2.5 does not implement RedriveExecution (`NotImplementedError`). `install()` (called by the embedded
 stack before its server starts) teaches moto's Step Functions endpoint to answer it, so
 `aws stepfunctions redrive-execution --execution-arn ARN --endpoint-url http://127.0.0.1:PORT` and boto3's
-`redrive_execution` work locally exactly as they are called on AWS. `redrive(target, arn_or_thread)` is what
-`skymarshal redrive` calls, on AWS and locally alike.
+`redrive_execution` work locally exactly as they are called on AWS. `skymarshal redrive` calls that API
+(skymarshal_local.operations.redrive), on AWS and locally alike.
 
 How a local redrive works
 -------------------------
@@ -25,8 +25,9 @@ How a local redrive works
   returns its stored AgentSummary with `reused: true` without running the agent, so only the agent that failed
   computes again. If PrepareDisruption itself is redriven it returns the thread's existing `start`,
   `snapshot` and `options` checkpoints rather than new ones (so those keys still match).
-- The thread goes from `failed` back to `active` when `redrive()` below redrives it (compare-and-swap), and in
-  any case when the redriven run reaches arbitration (or PrepareDisruption), on AWS and locally.
+- The thread goes from `failed` back to `active` when `operations.redrive.redrive()` redrives it
+  (compare-and-swap), and in any case when the redriven run reaches arbitration (or PrepareDisruption), on AWS
+  and locally.
 
 How that differs from AWS
 -------------------------
@@ -49,7 +50,6 @@ How that differs from AWS
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime
 import functools
@@ -61,17 +61,15 @@ REDRIVE_WINDOW = datetime.timedelta(days=14)
 MAX_REDRIVES = 1000
 REDRIVABLE = {"FAILED", "TIMED_OUT", "ABORTED"}
 _LOCK = threading.Lock()
+# moto is imported inside the functions below: it is slow to import and only the started stack needs it.
 
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(tz=datetime.UTC)
 
 
-# ----------------------------------------------------------------------------------------------
-# The embedded stack: answer RedriveExecution in moto
-# ----------------------------------------------------------------------------------------------
 def _errors() -> tuple[type[Exception], type[Exception]]:
-    from moto.core.exceptions import AWSError
+    from moto.core.exceptions import AWSError  # on use: moto is slow to import
 
     class ExecutionNotRedrivable(AWSError):
         TYPE = "ExecutionNotRedrivable"
@@ -94,7 +92,7 @@ def _find(backend: Any, execution_arn: str) -> tuple[Any, Any]:
 
 def redrive_in_backend(backend: Any, execution_arn: str, client_token: str | None = None) -> dict[str, Any]:
     """RedriveExecution against moto's (executing) Step Functions backend. See the module docstring."""
-    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.backend.execution import Execution  # on use: moto is slow to import
 
     not_redrivable, does_not_exist = _errors()
     with _LOCK:
@@ -196,9 +194,9 @@ def merged_history(execution: Any) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=1)
 def install() -> None:
     """Teach moto's Step Functions endpoint RedriveExecution (+ redrive fields in Describe/History)."""
-    from moto.core.responses import ActionResult
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-    from moto.stepfunctions.responses import StepFunctionResponse
+    from moto.core.responses import ActionResult  # on use: moto is slow to import
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # on use: moto is slow to import
+    from moto.stepfunctions.responses import StepFunctionResponse  # on use: moto is slow to import
 
     def redrive_execution(self: Any) -> Any:
         arn = self._get_param("executionArn")
@@ -235,46 +233,3 @@ def install() -> None:
         return {"events": merged_history(execution)}
 
     StepFunctionsParserBackend.get_execution_history = get_execution_history  # type: ignore[method-assign]
-
-
-# ----------------------------------------------------------------------------------------------
-# What `skymarshal redrive` calls
-# ----------------------------------------------------------------------------------------------
-def redrive(target: Any, execution_arn_or_thread: str) -> dict[str, Any]:
-    """RedriveExecution for an execution ARN or a thread id (its execution ARN is on the thread record).
-    Works the same against AWS and the embedded stack. Returns
-    {execution_arn, thread_id, redrive_date, redrive_count, status, local}; a TargetError names what is wrong."""
-    from skymarshal_local.target import TargetError
-
-    if execution_arn_or_thread.startswith("arn:"):
-        arn = execution_arn_or_thread
-        thread_id = arn.rsplit(":", 1)[-1]
-    else:
-        thread_id = execution_arn_or_thread
-        arn = target.execution_arn(thread_id)
-    from skymarshal.errors import CheckpointConflict
-
-    store = target.store
-    thread = store.get_thread(thread_id)
-    sfn = target.client("stepfunctions")
-    try:
-        answer = sfn.redrive_execution(executionArn=arn)
-    except sfn.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        message = exc.response.get("Error", {}).get("Message", str(exc))
-        raise TargetError(f"cannot redrive {arn}: {code}: {message}") from exc
-    if thread and thread.get("status") == "failed":
-        # the thread is worked on again (leaves `status --failed`); compare-and-swap on the version read before
-        # the call, so a redriven run that has already moved the thread on is never overwritten
-        with contextlib.suppress(CheckpointConflict):
-            store.update_thread(thread_id, int(thread["version"]), status="active",
-                                redriven_at=answer["redriveDate"].isoformat())
-    desc = sfn.describe_execution(executionArn=arn)
-    return {
-        "execution_arn": arn,
-        "thread_id": thread_id,
-        "redrive_date": answer["redriveDate"].isoformat(),
-        "redrive_count": desc.get("redriveCount"),
-        "status": desc["status"],
-        "local": bool(getattr(target, "local", False)),
-    }

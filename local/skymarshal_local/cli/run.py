@@ -1,0 +1,240 @@
+"""`run` and `serve`: the embedded stack in this process, for one disruption end to end or as an endpoint."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from rich.prompt import Prompt
+
+from skymarshal.models import ALL_AGENTS
+from skymarshal_local.cli.common import TERMINAL, JsonOpt, fail
+from skymarshal_local.cli.render import (
+    console,
+    print_pending,
+    print_redrive_evidence,
+    print_result,
+    print_serve_banner,
+    progress_table,
+)
+from skymarshal_local.datagen import generate_day
+from skymarshal_local.emulator.console_server import ConsoleServer
+from skymarshal_local.emulator.stack import EmbeddedStack
+from skymarshal_local.localenv import DEFAULT_PORT, SCENARIOS
+from skymarshal_local.operations.redrive import redrive
+from skymarshal_local.operations.seed import (
+    OpsDataError,
+    load_dataset_embedded,
+    load_dataset_into,
+    read_dataset,
+    replace_ops_data,
+    scenario_for,
+)
+from skymarshal_local.target import Target, TargetError, read_event
+
+app = typer.Typer()
+
+
+def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, approval_timeout: int,
+                    approval_policy: str | None = None,
+                    hub_day: float | None = None) -> tuple[EmbeddedStack, Target, str]:
+    """Start the embedded stack and load the operational data: a file, the generated hub-airline day (at a
+    scale), or the hand-made scenario matching the event (events/NAME.json -> data/scenarios/NAME.json)."""
+    params = {"ApprovalTimeoutSeconds": str(approval_timeout)}
+    if approval_policy:
+        params["ApprovalPolicy"] = approval_policy
+    with console.status("Starting the embedded stack (moto on 127.0.0.1)…"):
+        stack = EmbeddedStack(port=port, parameters=params).start()
+    data_path = ops_data or (scenario_for(event_file) if event_file and hub_day is None else None)
+    source = "none"
+    if data_path is None:
+        scale = hub_day or 0.1
+        with console.status(f"Generating the hub-airline day (seed 7, scale {scale}) and loading it…"):
+            day = generate_day(scale=scale)
+            load_dataset_embedded(stack.outputs["OpsDataTableName"], day)
+        source = (f"generated hub day, scale {scale}: {len(day.flights)} flights, {len(day.aircraft)} aircraft, "
+                  f"{len(day.crew)} crew, {len(day.bookings)} bookings, {len(day.cargo)} shipments")
+    else:
+        try:
+            dataset = read_dataset(data_path)
+        except OpsDataError as exc:
+            stack.stop()
+            fail(str(exc))
+        replace_ops_data(stack.outputs["OpsDataTableName"], dataset)
+        source = str(data_path)
+    target = Target(endpoint_url=stack.endpoint_url, outputs=dict(stack.outputs)).activate()
+    return stack, target, source
+
+
+@app.command()
+def run(
+    event_file: Annotated[Path, typer.Argument(help="A disruption event (JSON), e.g. events/ey123-....json")],
+    approve: Annotated[bool, typer.Option("--approve", help="Approve without asking.")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject without asking (needs --comment).")] = False,
+    auto: Annotated[bool, typer.Option("--auto", help="No approval wait: ApprovalPolicy=low_confidence.")] = False,
+    approver: Annotated[str, typer.Option("--approver", help="Who decides.")] = "",
+    comment: Annotated[str, typer.Option("--comment", help="Approval or rejection comment.")] = "",
+    ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data (import document JSON).")]
+    = None,
+    approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 900,
+    hub_day: Annotated[float | None, typer.Option(
+        "--hub-day", help="Use the generated hub-airline day at this scale (1.0 = ~1,000 flights; slow on moto) "
+        "instead of the event's hand-made scenario.")] = None,
+    inject_failure: Annotated[str | None, typer.Option(
+        "--inject-failure", help="Demo of recovery: this agent fails (phase 1) until the run has FAILED, then "
+        "the run is redriven and the counts show that no finished work was recomputed.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one disruption end to end on the embedded stack, with live progress and the approval."""
+    if sum([approve, reject, auto]) > 1:
+        fail("choose one of --approve, --reject, --auto")
+    if reject and not comment:
+        fail("--reject needs --comment (why the decision is rejected)")
+    event = read_event(event_file)
+    stack, target, source = _start_embedded(0, ops_data, event_file, approval_timeout,
+                                            "low_confidence" if auto else None, hub_day)
+    try:
+        if not as_json:
+            console.print(f"[dim]stack {stack.endpoint_url} · ops data: {source}[/]")
+        arn = target.start(event)
+        if inject_failure:
+            desc = _fail_then_redrive(target, arn, event.event_id, inject_failure, as_json)
+        else:
+            desc = _follow(target, arn, event.event_id, quiet=as_json)
+        if desc["status"] == "AWAITING_APPROVAL":
+            if not as_json:
+                print_pending(target, event.event_id)
+            choice = "approve" if approve else "reject" if reject else None
+            _decide(target, event.event_id, choice, approver, comment)
+            desc = target.wait(arn, TERMINAL, timeout=60)
+        print_result(target, desc, as_json)
+    finally:
+        stack.stop()
+
+
+def _decide(target: Target, thread_id: str, choice: str | None, approver: str, comment: str) -> None:
+    """Answer the pending approval: as chosen on the command line, or as the operator answers the prompt."""
+    who, why = approver, comment
+    if choice is None:
+        if not sys.stdin.isatty() and not os.environ.get("SKYMARSHAL_FORCE_PROMPT"):
+            fail("no terminal to ask for approval: pass --approve, --reject or --auto")
+        choice = Prompt.ask("Approve this decision?", choices=["approve", "reject"], default="approve")
+        who = who or Prompt.ask("Approver id", default=os.environ.get("USER", "duty-manager"))
+        why = why or Prompt.ask("Comment", default="" if choice == "approve" else None) or ""
+        while choice == "reject" and not why.strip():
+            why = Prompt.ask("A rejection needs a comment")
+    target.decide(thread_id, choice == "approve", who or "duty-manager", why)
+
+
+def _fail_then_redrive(target: Target, arn: str, thread_id: str, agent: str, quiet: bool) -> dict[str, Any]:
+    """The recovery story on the embedded stack: an injected agent failure, the run FAILED, `redrive`, and the
+    evidence (agent invocations vs computations) that finished work was not redone."""
+    # the runtime exists once the stack has started (importing it routes sys.stdout, see runtime.py)
+    from skymarshal_local.emulator.runtime import RUNTIME
+
+    if agent not in ALL_AGENTS:
+        fail(f"--inject-failure: unknown agent {agent!r} (one of {', '.join(ALL_AGENTS)})", code=2)
+
+    def outage(function: str, payload: dict[str, Any]) -> Exception | None:
+        if function == "AgentFunction" and payload.get("agent") == agent and payload.get("phase") == 1:
+            return RuntimeError(f"injected outage of {agent}'s data source")
+        return None
+
+    RUNTIME.reset_counters()
+    RUNTIME.faults.append(outage)
+    try:
+        desc = _follow(target, arn, thread_id, quiet)
+    finally:
+        RUNTIME.faults.remove(outage)
+    if desc["status"] != "FAILED":
+        return desc  # a business agent degrades instead of failing the run
+    failed = next(e for e in reversed(target.history(arn)) if e["type"] == "ExecutionFailed")
+    details = failed["executionFailedEventDetails"]
+    before = _computations(target, thread_id)
+    if not quiet:
+        console.print(f"[red]FAILED[/] {details.get('error')}: {details.get('cause', '')[:160]}")
+        console.print(f"thread status: {target.store.get_thread(thread_id)['status']} · the outage is over: "
+                      f"[bold]skymarshal redrive {thread_id}[/]")
+    RUNTIME.reset_counters()
+    redrive(target, arn)
+    desc = _follow(target, arn, thread_id, quiet)
+    after = _computations(target, thread_id)
+    invoked = {(a, p): n for (fn, a, p), n in RUNTIME.invocations.items() if fn == "AgentFunction"}
+    if not quiet:
+        print_redrive_evidence(before, after, invoked)
+    return desc
+
+
+def _computations(target: Target, thread_id: str) -> dict[tuple[str, int], int]:
+    counts: dict[tuple[str, int], int] = {}
+    for cp in target.store.history(thread_id):
+        if cp["step"] == "agent_complete":
+            key = (cp["agent"], int(cp["phase"]))
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _follow(target: Target, arn: str, thread_id: str, quiet: bool) -> dict[str, Any]:
+    """Live progress from the thread's checkpoints until the decision waits for approval or ends."""
+    until = TERMINAL | {"AWAITING_APPROVAL"}
+    if quiet:
+        return target.wait(arn, until, timeout=120)
+    deadline = time.monotonic() + 120
+    with Live(progress_table(target, thread_id), console=console, refresh_per_second=8,
+              redirect_stdout=False, redirect_stderr=False) as live:
+        while True:
+            live.update(progress_table(target, thread_id))
+            try:
+                return target.wait(arn, until, timeout=0.3)
+            except TargetError:
+                if time.monotonic() > deadline:
+                    raise
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = DEFAULT_PORT,
+    ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data to load.")] = None,
+    scenarios: Annotated[bool, typer.Option(help="Load the four hand-made scenarios (events/ match them).")]
+    = True,
+    approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 3600,
+    log_file: Annotated[Path | None, typer.Option(help="Append the Lambda handlers' logs here.")] = None,
+    console_port: Annotated[int, typer.Option(help="Port of the web console and approval API (0 = off).")] = 8643,
+    approver: Annotated[str, typer.Option(
+        help="The identity the local console signs in as (it stands in for the API's authorizer).")]
+    = "local-duty-manager",
+) -> None:
+    """Serve the embedded stack on 127.0.0.1 so the plain AWS CLI and boto3 work against it, with the duty
+    manager's web console."""
+    if ops_data:
+        stack, _, source = _start_embedded(port, ops_data, None, approval_timeout)
+    else:
+        with console.status("Starting the embedded stack…"):
+            stack = EmbeddedStack(port=port, parameters={"ApprovalTimeoutSeconds": str(approval_timeout)}).start()
+        source = "empty (load data with `skymarshal seed`)"
+        if scenarios:
+            for path in sorted(SCENARIOS.glob("*.json")):
+                if not path.name.endswith(".event.json"):
+                    load_dataset_into(stack.outputs["OpsDataTableName"], read_dataset(path))
+            source = f"the hand-made scenarios in {SCENARIOS}"
+    # the runtime exists once the stack has started (importing it routes sys.stdout, see runtime.py)
+    from skymarshal_local.emulator.runtime import RUNTIME
+
+    RUNTIME.log_file = log_file
+    web = ConsoleServer(stack.endpoint_url, stack.stack_name, console_port, approver).start() if console_port \
+        else None
+    print_serve_banner(stack, source, web.console_url if web else None, approver)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        if web:
+            web.stop()
+        stack.stop()

@@ -1,0 +1,96 @@
+"""moto patches: each function supplies one AWS behaviour that moto 5.2.5 lacks or gets wrong.
+
+`install()` applies them all, once per process, before the embedded stack's server starts. moto is imported
+inside each function (see the package docstring: it is slow to import).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import threading
+from typing import Any
+
+from skymarshal_local.emulator import fastdynamo, redrive
+
+
+def run_lambda_in_process() -> None:
+    """Lambda Invoke runs the function's real handler in this process (emulator.runtime) instead of the Docker
+    container moto would start, with the function's environment, timeout and error shape as on AWS."""
+    from moto.awslambda.models import LambdaFunction  # on use: moto is slow to import
+
+    # imported on use: creating the runtime routes sys.stdout (see runtime.py), only the started stack wants that
+    from skymarshal_local.emulator.runtime import RUNTIME
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        return RUNTIME.invoke(self, event)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+
+def serialise_dynamodb_writes() -> None:
+    """DynamoDB conditional writes are atomic on AWS; moto's server threads can interleave a condition check and
+    the write, so two compare-and-swap writers could both "win". Serialise moto's write paths."""
+    from moto.dynamodb.models import DynamoDBBackend  # on use: moto is slow to import
+
+    write_lock = threading.RLock()
+
+    def serialised(method: Any) -> Any:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with write_lock:
+                return method(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        setattr(DynamoDBBackend, name, serialised(getattr(DynamoDBBackend, name)))
+
+
+def pass_task_failure_cause() -> None:
+    """SendTaskFailure's `cause` reaches the Catch, as on AWS (a rejection's comment); moto 5.2.5 drops it."""
+    from moto.core.responses import EmptyResult  # on use: moto is slow to import
+    from moto.stepfunctions.responses import StepFunctionResponse  # on use: moto is slow to import
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+
+
+def reuse_asl_engine_clients() -> None:
+    """Step Functions calls its task integrations without the cost of a new client per task: the ASL engine
+    reuses one boto3 client per (port, region, service) (stock moto builds a new client for every task: most of
+    the per-task cost)."""
+    from moto.stepfunctions.parser.asl.utils import boto_client as engine_clients  # on use: moto is slow to import
+
+    original = engine_clients.boto_client_for
+    cache: dict[tuple[str, str, str], Any] = {}
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials is not None:
+            return original(region, service, state_credentials)
+        key = (os.environ.get("MOTO_PORT", ""), region, service)
+        if key not in cache:
+            cache[key] = original(region, service, None)
+        return cache[key]
+
+    engine_clients.boto_client_for = boto_client_for
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=1)
+def install() -> None:
+    """Every patch, once per process (moto's classes are process-global)."""
+    run_lambda_in_process()
+    serialise_dynamodb_writes()
+    pass_task_failure_cause()
+    redrive.install()  # RedriveExecution, which moto lacks (see redrive.py for local vs AWS)
+    fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
+    reuse_asl_engine_clients()
