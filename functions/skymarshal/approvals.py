@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from skymarshal.checkpoints import CheckpointStore
 from skymarshal.errors import ApprovalExpired, CheckpointNotFound
 from skymarshal.models import ApprovalResponse
+from skymarshal.stores import Store
 
 
 def mask_token(token: str) -> str:
@@ -20,7 +20,7 @@ def mask_token(token: str) -> str:
 
 
 def decide(
-    store: CheckpointStore, sfn: Any, thread_id: str, approved: bool, approver_id: str, comments: str
+    store: Store, sfn: Any, thread_id: str, approved: bool, approver_id: str, comments: str
 ) -> ApprovalResponse:
     """Raises CheckpointNotFound (no approval request), ApprovalNotPending (already answered),
     ApprovalExpired (after the timeout, or the workflow no longer waits)."""

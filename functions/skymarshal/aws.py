@@ -6,7 +6,6 @@ mode: bounded attempts with exponential backoff and jitter. Nothing here loops b
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -16,6 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from skymarshal.config import settings
 from skymarshal.errors import TransientDependencyError
 
 THROTTLING = frozenset({
@@ -29,10 +29,8 @@ THROTTLING = frozenset({
 
 
 def retry_config() -> Config:
-    retries: Any = {
-        "mode": os.environ.get("AWS_RETRY_MODE", "standard"),  # standard | adaptive
-        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5")),
-    }
+    s = settings()
+    retries: Any = {"mode": s.aws_retry_mode, "total_max_attempts": s.aws_max_attempts}
     return Config(retries=retries, connect_timeout=5, read_timeout=20)
 
 
@@ -63,3 +61,12 @@ def dependency(action: str) -> Iterator[None]:
         if code in THROTTLING:
             raise TransientDependencyError(f"{action}: {code} persisted after retries") from exc
         raise
+
+
+def query(table: Any, action: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a DynamoDB Query returns, page after page: boto3's paginator on the resource's client (plain
+    Python values in and out, condition objects accepted), under `dependency(action)`."""
+    paginator = table.meta.client.get_paginator("query")
+    with dependency(action):
+        for page in paginator.paginate(TableName=table.name, **kwargs):
+            yield from page.get("Items", [])

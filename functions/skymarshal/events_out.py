@@ -10,14 +10,18 @@ nothing is published. A publish failure after botocore's bounded retries is logg
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from skymarshal import aws
+from skymarshal.config import settings
 from skymarshal.models import json_default
+from skymarshal.observability import metrics
 
 APPROVAL_REQUESTED = "ApprovalRequested"
 DECISION_MADE = "DecisionMade"
@@ -27,11 +31,11 @@ log = logging.getLogger(__name__)
 
 
 def topic_arn() -> str:
-    return os.environ.get("EVENTS_TOPIC_ARN", "")
+    return settings().events_topic_arn
 
 
 def console_link(thread_id: str) -> str | None:
-    base = os.environ.get("CONSOLE_URL", "").rstrip("/")
+    base = settings().console_url.rstrip("/")
     return f"{base}/threads/{thread_id}" if base else None
 
 
@@ -69,14 +73,8 @@ def publish(event_type: str, thread_id: str, detail: dict[str, Any]) -> str | No
 
 
 def _count_failure() -> None:
-    try:
-        from aws_lambda_powertools.metrics import MetricUnit
-
-        from skymarshal.observability import metrics
-
+    with contextlib.suppress(Exception):  # counting must not fail the step either
         metrics.add_metric(name="OutboundEventFailed", unit=MetricUnit.Count, value=1)
-    except Exception:
-        pass
 
 
 def approval_requested(thread_id: str, flight_number: str, summary: dict[str, Any], expires_at: str,

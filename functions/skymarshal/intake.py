@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from skymarshal.models import DisruptionEvent
+from skymarshal.models import DisruptionEvent, describe_validation_error, field_path
 
 MAX_BODY_BYTES = 64 * 1024  # far above a real event (~1 KB); refuse anything bigger without parsing it
 
@@ -67,11 +67,8 @@ def parse_message(body: str | bytes | None) -> DisruptionEvent:
         return DisruptionEvent.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-        first = ".".join(str(p) for p in errors[0]["loc"]) or "(event)" if errors else "(event)"
-        reason = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(event)'}: {e['msg']}" for e in errors
-        )
-        raise Rejection(INVALID_EVENT, first, reason[:1000]) from None
+        first = field_path(errors[0]) if errors else "(event)"
+        raise Rejection(INVALID_EVENT, first, describe_validation_error(exc)[:1000]) from None
 
 
 def execution_name(event: DisruptionEvent) -> str:

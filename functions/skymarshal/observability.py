@@ -1,17 +1,20 @@
-"""Powertools Logger, Tracer and Metrics: one instance each per container, configured by environment variables
-(POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL from template.yaml Globals).
+"""Powertools Logger, Tracer and Metrics: one instance each per container. The service name and metrics
+namespace come from skymarshal.config (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE from template.yaml
+Globals; Powertools reads its other variables, such as POWERTOOLS_LOG_LEVEL, itself).
 
-The defaults below are the template's values, so a module that imports these before the environment is set
+The defaults are the template's values, so a module that imports these before the environment is set
 (the checkpoint store, also used by the operator CLI) still gets a valid namespace and service."""
 
 import io
-import os
 import sys
+import time
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "skymarshal")
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SkyMarshal")
+from skymarshal.config import settings
+
+SERVICE = settings().service_name
+NAMESPACE = settings().metrics_namespace
 
 
 class _Stdout(io.TextIOBase):
@@ -28,3 +31,14 @@ class _Stdout(io.TextIOBase):
 logger = Logger(service=SERVICE, stream=_Stdout())  # type: ignore[arg-type]  # a text stream, not IO[str]
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class Timer:
+    """Milliseconds spent in a step, for checkpoint `duration_ms` and latency metrics."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def ms(self) -> int:
+        return int((time.perf_counter() - self.start) * 1000)

@@ -37,7 +37,6 @@ written. Every `OpsReader` access pattern is a GetItem, a BatchGetItem or a Quer
 
 from __future__ import annotations
 
-import os
 import time as _time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -47,6 +46,7 @@ from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel
 
 from skymarshal import aws
+from skymarshal.config import settings
 from skymarshal.domain.operation import (
     Aircraft,
     AircraftType,
@@ -160,6 +160,43 @@ def _reserve_days(member: CrewMember) -> list[date]:
 # --------------------------------------------------------------------------------------------------
 # Items
 # --------------------------------------------------------------------------------------------------
+def _flight_items(f: Flight) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A flight's META item (tail and route indexes) and its DEP item (departures index)."""
+    doc, pk, sort = _doc(f), flight_pk(f.key), _flight_sort(f)
+    item = {"PK": pk, "SK": META, "GSI2PK": route_gsi(f.origin, f.destination), "GSI2SK": sort, DOC: doc}
+    if f.tail:
+        item["GSI1PK"], item["GSI1SK"] = tail_gsi(f.tail), sort
+    yield "flights", item
+    day = f.std_utc.astimezone(UTC).date()
+    yield (
+        "departure_index",
+        {
+            "PK": pk,
+            "SK": DEP_SK,
+            "GSI1PK": departures_gsi(f.origin, day),
+            "GSI1SK": sort,
+            DOC: doc,
+        },
+    )
+
+
+def _crew_items(c: CrewMember) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A crew member's META item and one reserve index item per UTC day of their standby window."""
+    doc = _doc(c)
+    yield "crew", {"PK": crew_pk(c.crew_id), "SK": META, DOC: doc}
+    for day in _reserve_days(c):
+        yield (
+            "reserve_index",
+            {
+                "PK": crew_pk(c.crew_id),
+                "SK": f"RESERVE#{day.isoformat()}",
+                "GSI1PK": reserves_gsi(c.base, day),
+                "GSI1SK": crew_pk(c.crew_id),
+                DOC: doc,
+            },
+        )
+
+
 def dataset_items(dataset: OpsDataset) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every item of a dataset as (entity, item), entity being a key of the counts `load_dataset` returns."""
     for a in dataset.airports:
@@ -173,36 +210,9 @@ def dataset_items(dataset: OpsDataset) -> Iterator[tuple[str, dict[str, Any]]]:
             {"PK": pk, "SK": META, "GSI1PK": station_gsi(ac.station), "GSI1SK": pk, DOC: _doc(ac)},
         )
     for f in dataset.flights:
-        doc, pk, sort = _doc(f), flight_pk(f.key), _flight_sort(f)
-        item = {"PK": pk, "SK": META, "GSI2PK": route_gsi(f.origin, f.destination), "GSI2SK": sort, DOC: doc}
-        if f.tail:
-            item["GSI1PK"], item["GSI1SK"] = tail_gsi(f.tail), sort
-        yield "flights", item
-        day = f.std_utc.astimezone(UTC).date()
-        yield (
-            "departure_index",
-            {
-                "PK": pk,
-                "SK": DEP_SK,
-                "GSI1PK": departures_gsi(f.origin, day),
-                "GSI1SK": sort,
-                DOC: doc,
-            },
-        )
+        yield from _flight_items(f)
     for c in dataset.crew:
-        doc = _doc(c)
-        yield "crew", {"PK": crew_pk(c.crew_id), "SK": META, DOC: doc}
-        for day in _reserve_days(c):
-            yield (
-                "reserve_index",
-                {
-                    "PK": crew_pk(c.crew_id),
-                    "SK": f"RESERVE#{day.isoformat()}",
-                    "GSI1PK": reserves_gsi(c.base, day),
-                    "GSI1SK": crew_pk(c.crew_id),
-                    DOC: doc,
-                },
-            )
+        yield from _crew_items(c)
     for d in dataset.duties:
         yield "duties", {"PK": crew_pk(d.crew_id), "SK": duty_sk(d.duty_date), DOC: _doc(d)}
     for b in dataset.bookings:
@@ -246,12 +256,7 @@ class DynamoOpsReader:
     def __init__(
         self, table_name: str | None = None, *, sleep: Callable[[float], None] = _time.sleep
     ) -> None:
-        name = table_name or os.environ.get("OPS_TABLE")
-        if not name:
-            raise RuntimeError(
-                "no table name given and OPS_TABLE is not set (it comes from template.yaml Globals)"
-            )
-        self.table_name = name
+        self.table_name = table_name or settings().ops_table  # OPS_TABLE, from template.yaml Globals
         self._sleep = sleep
 
     @property
@@ -268,14 +273,8 @@ class DynamoOpsReader:
         kwargs: dict[str, Any] = {"KeyConditionExpression": key_condition, **_PROJECTION}
         if index is not None:
             kwargs["IndexName"] = index
-        out: list[M] = []
-        with aws.dependency("query operational data"):
-            while True:
-                page = self._table.query(**kwargs)
-                out.extend(model.model_validate_json(item[DOC]) for item in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return out
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = aws.query(self._table, "query operational data", **kwargs)
+        return [model.model_validate_json(item[DOC]) for item in items]
 
     def _batch_get(self, keys: list[tuple[str, str]], model: type[M]) -> dict[tuple[str, str], M]:
         """BatchGetItem in chunks of 100, resubmitting UnprocessedKeys with bounded exponential backoff."""

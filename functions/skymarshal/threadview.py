@@ -15,12 +15,13 @@ Pure reads (GetItem, Query, S3 GetObject for large payloads): the approval API n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from skymarshal.checkpoints import CheckpointStore
 from skymarshal.errors import CheckpointNotFound
 from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS
+from skymarshal.stores import Store
 
 # Priority of a pending approval: 1 = high (look first), 2 = medium, 3 = normal.
 PRIORITY_NAMES = {1: "high", 2: "medium", 3: "normal"}
@@ -94,7 +95,7 @@ def approval_public(approval: dict[str, Any] | None, now: datetime) -> dict[str,
     }
 
 
-def pending(store: CheckpointStore, now: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def pending(store: Store, now: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Threads awaiting approval (ByStatus index, no scan), most urgent first, then oldest first."""
     now = now or datetime.now(UTC)
     items = []
@@ -150,35 +151,30 @@ def _agent_phase(view: dict[str, Any] | None, checkpoint: dict[str, Any] | None)
     }
 
 
-def build(store: CheckpointStore, thread_id: str, now: datetime | None = None) -> dict[str, Any]:
-    """The thread view of `thread_id`; CheckpointNotFound when there is no such thread."""
-    now = now or datetime.now(UTC)
-    thread = store.get_thread(thread_id)
-    if thread is None:
-        raise CheckpointNotFound(f"thread {thread_id} does not exist")
-    history = store.history(thread_id, with_payloads=True)
-    latest: dict[str, dict[str, Any]] = {}
-    views: dict[int, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {1: {}, 2: {}}
-    for c in history:
-        latest[c["step"]] = c
-        if c["step"] in _VIEW_STEPS and c.get("phase") in (1, 2):
-            views[int(c["phase"])][c["agent"]] = (c["payload"], c)
-    options = (latest.get("options") or {}).get("payload") or []
-    decision = (latest.get("arbitration") or {}).get("payload")
+Views = dict[int, dict[str, tuple[dict[str, Any], dict[str, Any]]]]  # phase -> agent -> (view, checkpoint)
+_NO_VIEW: tuple[Any, Any] = (None, None)
+
+
+def _ranks(decision: dict[str, Any] | None) -> dict[str, int]:
     ranks = {}
     if decision:
         for sol in [decision.get("recommended"), *decision.get("alternatives", [])]:
             if sol:
                 ranks[sol["option_id"]] = sol["rank"]
-    agents_in_views = [a for a in ALL_AGENTS if a in views[1] or a in views[2]]
+    return ranks
 
+
+def _matrix(options: list[dict[str, Any]], views: Views, agents: Sequence[str], decision: dict[str, Any] | None
+            ) -> list[dict[str, Any]]:
+    """Every option × every agent, phase 1 and phase 2."""
+    ranks = _ranks(decision)
     matrix = []
     for option in options:
         oid = option["option_id"]
         cells = {}
-        for agent in agents_in_views:
-            p1 = _cell(views[1].get(agent, (None, None))[0], oid)
-            p2 = _cell(views[2].get(agent, (None, None))[0], oid)
+        for agent in agents:
+            p1 = _cell(views[1].get(agent, _NO_VIEW)[0], oid)
+            p2 = _cell(views[2].get(agent, _NO_VIEW)[0], oid)
             changed = bool(p1 and p2 and p1.get("status") == p2.get("status") == "ok"
                            and (p1.get("score") != p2.get("score") or p1.get("feasible") != p2.get("feasible")))
             cells[agent] = {"phase1": p1, "phase2": p2, "changed": changed}
@@ -191,11 +187,16 @@ def build(store: CheckpointStore, thread_id: str, now: datetime | None = None) -
             "infeasible_reasons": (decision or {}).get("infeasible", {}).get(oid, []),
             "agents": cells,
         })
+    return matrix
 
+
+def _agents_and_revisions(views: Views, agents_in_views: Sequence[str]
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each agent's view per phase, and what changed between phase 1 and phase 2 (with the peer finding)."""
     agents, revisions = [], []
     for agent in agents_in_views:
-        v1, c1 = views[1].get(agent, (None, None))
-        v2, c2 = views[2].get(agent, (None, None))
+        v1, c1 = views[1].get(agent, _NO_VIEW)
+        v2, c2 = views[2].get(agent, _NO_VIEW)
         agents.append({"agent": agent, "safety": agent in SAFETY_AGENTS,
                        "phase1": _agent_phase(v1, c1), "phase2": _agent_phase(v2, c2)})
         revision = (v2 or {}).get("revision")
@@ -210,13 +211,34 @@ def build(store: CheckpointStore, thread_id: str, now: datetime | None = None) -
                 "because": revision.get("because", []),
                 "changes": revision.get("changes", []),
             })
+    return agents, revisions
 
-    timeline = [
+
+def _timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
         {k: c.get(k) for k in ("created_at", "step", "phase", "agent", "outcome", "confidence", "duration_ms",
                                "checkpoint_id", "size_bytes")}
         for c in history if c["step"] not in _TIMELINE_SKIP
     ]
-    completed = (latest.get("completed") or {}).get("payload")
+
+
+def build(store: Store, thread_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """The thread view of `thread_id`; CheckpointNotFound when there is no such thread."""
+    now = now or datetime.now(UTC)
+    thread = store.get_thread(thread_id)
+    if thread is None:
+        raise CheckpointNotFound(f"thread {thread_id} does not exist")
+    history = store.history(thread_id, with_payloads=True)
+    latest: dict[str, dict[str, Any]] = {}
+    views: Views = {1: {}, 2: {}}
+    for c in history:
+        latest[c["step"]] = c
+        if c["step"] in _VIEW_STEPS and c.get("phase") in (1, 2):
+            views[int(c["phase"])][c["agent"]] = (c["payload"], c)
+    options = (latest.get("options") or {}).get("payload") or []
+    decision = (latest.get("arbitration") or {}).get("payload")
+    agents_in_views = [a for a in ALL_AGENTS if a in views[1] or a in views[2]]
+    agents, revisions = _agents_and_revisions(views, agents_in_views)
     return {
         "thread_id": thread_id,
         "thread": {k: thread.get(k) for k in ("status", "flight_number", "flight_date", "disruption_type",
@@ -225,10 +247,10 @@ def build(store: CheckpointStore, thread_id: str, now: datetime | None = None) -
         "event": (latest.get("start") or {}).get("payload"),
         "approval": approval_public(store.get_approval(thread_id), now),
         "decision": decision,
-        "matrix": matrix,
+        "matrix": _matrix(options, views, agents_in_views, decision),
         "agents": agents,
         "revisions": revisions,
-        "result": completed,
-        "timeline": timeline,
+        "result": (latest.get("completed") or {}).get("payload"),
+        "timeline": _timeline(history),
         "generated_at": now.isoformat(timespec="seconds"),
     }

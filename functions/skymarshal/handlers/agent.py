@@ -18,10 +18,10 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import steps
-from skymarshal.checkpoints import Timer, store_from_env
 from skymarshal.config import policy, settings
 from skymarshal.models import AgentSummary
-from skymarshal.observability import logger, metrics, tracer
+from skymarshal.observability import Timer, logger, metrics, tracer
+from skymarshal.stores import store_from_env
 
 
 def _mark_reused(response: Any, idempotent_data: DataRecord) -> Any:

@@ -6,8 +6,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import steps
-from skymarshal.checkpoints import store_from_env
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.stores import store_from_env
 
 
 @logger.inject_lambda_context(correlation_id_path="thread_id")

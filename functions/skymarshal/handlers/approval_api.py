@@ -18,7 +18,7 @@ The task token is read server-side by skymarshal.approvals.decide and never appe
 from __future__ import annotations
 
 import json
-import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,9 +31,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from skymarshal import approvals, aws, threadview
-from skymarshal.checkpoints import store_from_env
+from skymarshal.config import settings
 from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
+from skymarshal.models import describe_validation_error
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.stores import store_from_env
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 THREAD_ID = r"^[A-Za-z0-9_-]{1,64}$"
@@ -95,7 +97,7 @@ def approver_id() -> str:
     authorizer = app.current_event.request_context.authorizer
     claims = authorizer.jwt_claim
     if claims:
-        wanted = os.environ.get("APPROVER_CLAIM", "")
+        wanted = settings().approver_claim
         for name in ([wanted] if wanted else []) + ["email", "cognito:username", "username", "sub"]:
             if claims.get(name):
                 return str(claims[name])[:128]
@@ -107,8 +109,6 @@ def approver_id() -> str:
 
 
 def _thread_id(thread_id: str) -> str:
-    import re
-
     if not re.match(THREAD_ID, thread_id):
         raise HttpError(400, "thread_id: 1-64 characters of A-Z a-z 0-9 _ -")
     return thread_id
@@ -116,11 +116,7 @@ def _thread_id(thread_id: str) -> str:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{loc}: {err.get('msg')}")
-    return _error(400, "; ".join(parts) or "invalid request")
+    return _error(400, describe_validation_error(exc, whole="body", skip=("body",)) or "invalid request")
 
 
 @app.exception_handler(HttpError)
@@ -145,7 +141,7 @@ def _expired(exc: ApprovalExpired) -> Response:
 
 @app.exception_handler(ValidationError)
 def _invalid_decision(exc: ValidationError) -> Response:
-    return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()))
+    return _error(400, describe_validation_error(exc, whole="body"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -238,9 +234,9 @@ def console_thread(thread_id: str):
 def console_config():
     """How the browser signs in: 'jwt' (Cognito hosted UI, implicit grant) when configured, else 'none'
     (locally, `skymarshal serve` stands in for the authorizer)."""
-    login = os.environ.get("CONSOLE_LOGIN_URL", "")
-    return _json({"auth": "jwt" if login else "none", "login_url": login,
-                  "client_id": os.environ.get("CONSOLE_CLIENT_ID", ""), "api_base": os.environ.get("API_BASE", "")})
+    s = settings()
+    return _json({"auth": "jwt" if s.console_login_url else "none", "login_url": s.console_login_url,
+                  "client_id": s.console_client_id, "api_base": s.api_base})
 
 
 @app.get("/console/<asset>")

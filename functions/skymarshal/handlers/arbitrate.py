@@ -7,10 +7,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import steps
-from skymarshal.checkpoints import store_from_env
 from skymarshal.config import policy
 from skymarshal.knowledge import guidance_from_env
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.stores import store_from_env
 
 guidance = guidance_from_env()
 

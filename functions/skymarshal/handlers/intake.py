@@ -13,7 +13,6 @@ Only failed messages are reported, so nothing valid in the same batch is held ba
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,17 +21,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import aws, intake
+from skymarshal.config import settings
 from skymarshal.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-def _state_machine_arn() -> str:
-    return os.environ["STATE_MACHINE_ARN"]
-
-
-def _dead_letter_queue_url() -> str:
-    return os.environ["INTAKE_DLQ_URL"]
 
 
 @tracer.capture_method(capture_response=False)
@@ -45,7 +37,9 @@ def record_handler(record: SQSRecord) -> str:
     sfn = aws.client("stepfunctions")
     name = intake.execution_name(event)
     try:
-        sfn.start_execution(stateMachineArn=_state_machine_arn(), name=name, input=intake.execution_input(event))
+        sfn.start_execution(
+            stateMachineArn=settings().state_machine_arn, name=name, input=intake.execution_input(event)
+        )
     except sfn.exceptions.ExecutionAlreadyExists:
         metrics.add_metric(name="IntakeDuplicates", unit=MetricUnit.Count, value=1)
         logger.info("duplicate event: its workflow already exists", extra={"event_id": event.event_id})
@@ -59,7 +53,7 @@ def dead_letter(record: SQSRecord, rejection: intake.Rejection) -> None:
     """Send the original body to the DLQ with the reason; if this send fails the record fails (redelivered)."""
     queue = (record.event_source_arn or "").rsplit(":", 1)[-1]
     aws.client("sqs").send_message(
-        QueueUrl=_dead_letter_queue_url(),
+        QueueUrl=settings().intake_dlq_url,
         MessageBody=record.body or "",
         MessageAttributes=intake.dead_letter_attributes(
             rejection, record.message_id, queue, record.attributes.approximate_receive_count or "1"

@@ -6,21 +6,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import steps
-from skymarshal.checkpoints import store_from_env
 from skymarshal.config import policy, settings
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.opsdata import DynamoOpsReader
+from skymarshal.stores import store_from_env
 
 
 @logger.inject_lambda_context(correlation_id_path="event.event_id")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    s = settings()
-    prepared = steps.prepare(
-        event.get("event"), event.get("execution_arn", ""), store_from_env(), DynamoOpsReader(s.ops_table),
-        policy(), s.approval_timeout_seconds,
-    )
+    task = steps.PrepareTask.model_validate(event)
+    prepared = steps.prepare(task, store_from_env(), DynamoOpsReader(), policy(), settings().approval_timeout_seconds)
     metrics.add_metric(name="DisruptionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("prepared", extra={"options": prepared.option_ids})
     return prepared.model_dump(mode="json")

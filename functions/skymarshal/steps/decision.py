@@ -1,0 +1,127 @@
+"""The decision's steps: arbitrate, ask a duty manager when the policy says so, and finalize the outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from skymarshal import domain, events_out
+from skymarshal.approvals import mask_token
+from skymarshal.domain.policy import Policy
+from skymarshal.errors import SafetyAgentFailed
+from skymarshal.models import (
+    SAFETY_AGENTS,
+    AgentView,
+    ApprovalRecord,
+    ApprovalResponse,
+    ApprovalTask,
+    ArbitrationTask,
+    Decision,
+    DecisionSummary,
+    FinalizeTask,
+    FinalResult,
+)
+from skymarshal.observability import Timer
+from skymarshal.steps.context import load_context
+from skymarshal.stores import Store
+
+
+def arbitrate(
+    task: ArbitrationTask, store: Store, policy: Policy, guidance: domain.GuidanceLookup
+) -> DecisionSummary:
+    timer = Timer()
+    store.put(task.thread_id, "arbitration_start", None, status="started")
+    event, snapshot, options = load_context(store, task.event, task.snapshot, task.options)
+    views = [AgentView.model_validate(store.load(v.view)) for v in task.views]
+    missing = {a for a in SAFETY_AGENTS} - {v.agent for v in views if v.status == "ok"}
+    if missing:  # the state machine never gets here without them; refuse rather than decide blind
+        raise SafetyAgentFailed(f"no view from safety agent(s) {sorted(missing)}")
+    decision = domain.arbitrate(event, views, options, snapshot, policy, guidance)
+    requirement = domain.approval_requirement(decision, policy)
+    cp = store.put(
+        task.thread_id, "arbitration", decision, status="escalated" if decision.escalated else "decided",
+        confidence=decision.confidence, duration_ms=timer.ms,
+        meta={"recommended": decision.recommended.option_id if decision.recommended else None,
+              "approval_required": requirement.required},
+    )
+    rec = decision.recommended
+    store.set_status(task.thread_id, "active", decision_checkpoint=cp.checkpoint_id)
+    return DecisionSummary(
+        thread_id=task.thread_id,
+        flight_number=decision.flight_number,
+        recommended_option=rec.option_id if rec else None,
+        recommended_kind=rec.kind if rec else None,
+        description=rec.description if rec else "No feasible recovery option: escalated to the duty manager.",
+        cost_eur=rec.cost_eur if rec else None,
+        confidence=decision.confidence,
+        escalated=decision.escalated,
+        binding_constraints=len(decision.binding_constraints),
+        approval=requirement,
+        decision=cp.ref,
+    )
+
+
+def request_approval(task: ApprovalTask, store: Store) -> dict[str, Any]:
+    summary = task.decision.model_dump(mode="json")
+    record = store.put_approval(task.thread_id, task.task_token, task.execution_arn, summary, task.timeout_seconds)
+    store.put(
+        task.thread_id, "approval_requested",
+        {"decision": summary, "requested_at": record["requested_at"],
+         "expires_at": record["approval_expires_at"], "token": mask_token(task.task_token)},
+        status="pending",
+    )
+    store.set_status(task.thread_id, "awaiting_approval", approval_expires_at=record["approval_expires_at"])
+    events_out.approval_requested(task.thread_id, task.decision.flight_number, summary,
+                                  record["approval_expires_at"], task.execution_arn)
+    return {"thread_id": task.thread_id, "status": "pending", "expires_at": record["approval_expires_at"]}
+
+
+_THREAD_STATUS = {
+    "approved": "completed",
+    "auto_approved": "completed",
+    "rejected": "rejected",
+    "approval_timed_out": "escalated",
+}
+
+
+def approval_record(approval: dict[str, Any]) -> ApprovalRecord:
+    """Normalise how the approval ended: SendTaskSuccess output, auto-approval, timeout, or a rejection sent
+    as SendTaskFailure(error=DecisionRejected)."""
+    if "outcome" in approval:
+        return ApprovalRecord(decision=approval["outcome"], comments=str(approval.get("comments") or ""))
+    response = ApprovalResponse.model_validate(approval)
+    return ApprovalRecord(
+        approver_id=response.approver_id,
+        comments=response.comments,
+        decided_at=response.decided_at or datetime.now(UTC),
+        decision="approved" if response.approved else "rejected",
+    )
+
+
+def finalize(task: FinalizeTask, store: Store) -> FinalResult:
+    record = approval_record(task.approval)
+    outcome = record.decision
+    if outcome == "approval_timed_out":
+        store.close_approval(task.thread_id, "expired")
+    elif outcome in ("approved", "rejected"):
+        approval = store.get_approval(task.thread_id)
+        if approval and approval["approval_status"] == "pending":
+            # Answered with the plain AWS API (send-task-success/failure): record it here, once.
+            store.decide_approval(task.thread_id, outcome, record.approver_id, record.comments)
+        elif approval and record.approver_id is None:
+            record.approver_id = approval.get("approver_id")
+            record.comments = record.comments or approval.get("comments", "")
+        if outcome in ("approved", "rejected") and record.decided_at is None and approval:
+            decided = approval.get("decided_at") or datetime.now(UTC).isoformat()
+            record.decided_at = datetime.fromisoformat(decided)
+        store.put(task.thread_id, "approval_decided", record, status=outcome)
+    decision = Decision.model_validate(store.load(task.decision.decision))
+    result = FinalResult(
+        thread_id=task.thread_id, execution_arn=task.execution_arn, outcome=outcome, decision=decision,
+        approval=record,
+    )
+    store.put(task.thread_id, "completed", {"outcome": outcome, "approval": record.model_dump(mode="json")},
+              status=outcome)
+    store.set_status(task.thread_id, _THREAD_STATUS[outcome], outcome=outcome)  # type: ignore[arg-type]
+    events_out.decision_made(result)
+    return result

@@ -1,0 +1,94 @@
+"""The pending approval of a thread (`SK = APPROVAL`): the task token (never logged), the decision summary,
+requested/expires times; decided once, by a conditional write."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from skymarshal import aws
+from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
+from skymarshal.stores.dynamo import conditional_write, expires_at, pk, plain, to_dynamo, utcnow
+
+APPROVAL_SK = "APPROVAL"
+
+
+class ApprovalStore:
+    def __init__(self, table_name: str, retention_days: int = 90) -> None:
+        self.table_name = table_name
+        self.retention = timedelta(days=retention_days)
+
+    @property
+    def _table(self) -> Any:
+        return aws.table(self.table_name)
+
+    def put(
+        self, thread_id: str, task_token: str, execution_arn: str, summary: dict[str, Any], timeout_s: int
+    ) -> dict[str, Any]:
+        now = utcnow()
+        item = {
+            "PK": pk(thread_id),
+            "SK": APPROVAL_SK,
+            "thread_id": thread_id,
+            "approval_status": "pending",
+            "task_token": task_token,
+            "execution_arn": execution_arn,
+            "summary": to_dynamo(summary),
+            "requested_at": now.isoformat(),
+            "approval_expires_at": (now + timedelta(seconds=timeout_s)).isoformat(),
+            "expires_at": expires_at(now, self.retention),
+        }
+        with aws.dependency("record approval"):
+            self._table.put_item(Item=item)
+        return plain(item)
+
+    def get(self, thread_id: str) -> dict[str, Any] | None:
+        with aws.dependency("read approval"):
+            item = self._table.get_item(Key={"PK": pk(thread_id), "SK": APPROVAL_SK}, ConsistentRead=True).get(
+                "Item"
+            )
+        return plain(item) if item else None
+
+    def decide(
+        self, thread_id: str, decision: str, approver_id: str | None, comments: str, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """Mark the pending approval decided, once. A second use raises ApprovalNotPending; one that arrives
+        after the timeout raises ApprovalExpired."""
+        now = now or utcnow()
+        with conditional_write("decide approval", lambda: self._refusal(thread_id)):
+            result = self._table.update_item(
+                Key={"PK": pk(thread_id), "SK": APPROVAL_SK},
+                UpdateExpression="SET approval_status = :d, approver_id = :a, comments = :c, decided_at = :t",
+                ConditionExpression="approval_status = :pending AND approval_expires_at > :t",
+                ExpressionAttributeValues={
+                    ":d": decision,
+                    ":a": approver_id or "-",
+                    ":c": comments,
+                    ":t": now.isoformat(),
+                    ":pending": "pending",
+                },
+                ReturnValues="ALL_NEW",
+            )
+        return plain(result["Attributes"])
+
+    def _refusal(self, thread_id: str) -> Exception:
+        """Why an approval could not be decided: there is none, it was decided already, or it expired."""
+        current = self.get(thread_id)
+        if current is None:
+            return CheckpointNotFound(f"thread {thread_id} has no approval request")
+        if current["approval_status"] != "pending":
+            return ApprovalNotPending(
+                f"thread {thread_id}: approval already {current['approval_status']}"
+                f" by {current.get('approver_id', '-')} at {current.get('decided_at', '-')}"
+            )
+        return ApprovalExpired(f"thread {thread_id}: approval expired at {current['approval_expires_at']}")
+
+    def close(self, thread_id: str, status: str) -> None:
+        """Mark a still-pending approval as ended by the workflow (timed out); an answered one stays as it is."""
+        with conditional_write("close approval"):
+            self._table.update_item(
+                Key={"PK": pk(thread_id), "SK": APPROVAL_SK},
+                UpdateExpression="SET approval_status = :s",
+                ConditionExpression="approval_status = :pending",
+                ExpressionAttributeValues={":s": status, ":pending": "pending"},
+            )
