@@ -32,7 +32,7 @@ from skymarshal.domain.mel import deferral_expired
 from skymarshal.domain.operation import CostParameters, InMemoryOpsReader, OpsDataset, dataset_errors
 from skymarshal.errors import TransientDependencyError
 from skymarshal.opsdata import DynamoOpsReader, dataset_items, load_dataset
-from skymarshal_local import seed
+from skymarshal_local.operations import seed
 from skymarshal_local.datagen import (
     SAMPLE_FLIGHTS,
     DatasetFileError,
