@@ -85,6 +85,8 @@ class Runtime:
         self.faults: list[Fault] = []
         self.invocations: Counter[tuple[str, str, int]] = Counter()
         self._env_lock = threading.Lock()
+        self._import_lock = threading.Lock()
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._env_applied: dict[str, str] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
         self.logical_names: dict[str, str] = {}  # physical function name -> template logical id
@@ -121,7 +123,17 @@ class Runtime:
         self.invocations.clear()
 
     def invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
-        """moto calls this instead of starting a container: (payload JSON, errored, logs)."""
+        """moto calls this instead of starting a container: (payload JSON, errored, logs). It never raises:
+        moto would turn an exception into an HTML 500 page that Step Functions names `Exception`, which no Retry
+        covers. A failure of the runtime itself is the Lambda service's failure: `Lambda.ServiceException`
+        (retried by the ASL as on AWS); a handler's failure carries the handler's exception class."""
+        try:
+            return self._invoke(fn, event)
+        except Exception as exc:  # the runtime's own failure, never the handler's (caught in _invoke)
+            message = f"local Lambda runtime failed: {type(exc).__name__}: {exc}"
+            return json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": message}), True, ""
+
+    def _invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
         if isinstance(event, (str, bytes)):
             event = json.loads(event or "{}")
         event = event or {}
@@ -188,11 +200,18 @@ class Runtime:
                 f.write(text)
 
     def _handler(self, spec: str) -> Callable[[dict[str, Any], Any], Any]:
-        module_name, _, attr = spec.rpartition(".")
-        if module_name not in sys.modules:
-            with self._env_lock:  # imported once; its loggers bind to the router installed by invoke()
-                importlib.import_module(module_name)
-        return getattr(sys.modules[module_name], attr)  # type: ignore[no-any-return]
+        """The handler, imported once. Checked against the handlers fully imported, never `sys.modules`: a
+        module is in sys.modules while its import is still running, so a concurrent first invocation would
+        find it half-imported (AttributeError)."""
+        handler = self._handlers.get(spec)
+        if handler is None:
+            with self._import_lock:  # its loggers bind to the router installed by invoke()
+                handler = self._handlers.get(spec)
+                if handler is None:
+                    module_name, _, attr = spec.rpartition(".")
+                    handler = getattr(importlib.import_module(module_name), attr)
+                    self._handlers[spec] = handler
+        return handler
 
 
 def _error(exc: BaseException) -> str:
