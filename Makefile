@@ -39,10 +39,10 @@ demo: $(STAMP)
 	$(BIN)/skymarshal run $(EVENT) --hub-day $(HUB_SCALE)
 
 test: $(STAMP)
-	# Two processes: unit tests use moto's in-process mock (which resets moto's global backends), the rest share
+	# Two processes: unit and conformance tests use moto's in-process mock (which resets moto's global backends), the rest share
 	# one embedded stack per worker process (moto is process-global).
-	$(BIN)/python -m pytest -n 2 tests/unit
-	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/unit
+	$(BIN)/python -m pytest -n 2 tests/unit tests/conformance
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/unit --ignore=tests/conformance
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not workflow and not slow"

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.utilities.idempotency import exceptions as idempotency_errors
+
 from skymarshal import errors
 from skymarshal_local.template import ASL, STATE_MACHINE_ID, load_template, translate
 
@@ -51,7 +53,10 @@ def substitution_errors() -> list[str]:
 
 
 def error_name_errors() -> list[str]:
-    known = {n for n in dir(errors) if isinstance(getattr(errors, n), type)}
+    """Every custom error name the ASL matches is an exception class a handler can raise: ours, or
+    Powertools' idempotency errors (raised by the agent handler's idempotent_function)."""
+    known = {n for module in (errors, idempotency_errors) for n in dir(module)
+             if isinstance(getattr(module, n), type)}
     names: set[str] = set()
 
     def walk(node: Any) -> None:

@@ -32,7 +32,6 @@ from skymarshal.domain.mel import deferral_expired
 from skymarshal.domain.operation import CostParameters, InMemoryOpsReader, OpsDataset, dataset_errors
 from skymarshal.errors import TransientDependencyError
 from skymarshal.opsdata import DynamoOpsReader, dataset_items, load_dataset
-from skymarshal_local.operations import seed
 from skymarshal_local.datagen import (
     SAMPLE_FLIGHTS,
     DatasetFileError,
@@ -41,6 +40,7 @@ from skymarshal_local.datagen import (
     summary,
     write_dataset,
 )
+from skymarshal_local.operations import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "skymarshal-test-ops"

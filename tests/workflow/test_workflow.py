@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -95,7 +96,7 @@ def test_unanswered_approval_times_out_into_escalation(target, seed, runtime):
     assert target.store.get_approval(event.thread_id)["approval_status"] == "expired"
 
 
-def test_safety_agent_failure_fails_the_execution_with_a_named_error(target, seed, runtime):
+def test_safety_agent_failure_fails_the_execution_and_marks_the_thread_failed(target, seed, runtime):
     def crew_compliance_breaks(function: str, payload: dict) -> Exception | None:
         if function == "AgentFunction" and payload.get("agent") == "crew_compliance":
             return RuntimeError("roster service unreachable")
@@ -108,11 +109,20 @@ def test_safety_agent_failure_fails_the_execution_with_a_named_error(target, see
     desc = target.wait(arn, TERMINAL)
 
     assert desc["status"] == "FAILED"
-    failed = next(e for e in target.history(arn) if e["type"] == "ExecutionFailed")
-    assert failed["executionFailedEventDetails"]["error"] == "SafetyAgentFailed"
-    assert "crew_compliance" in failed["executionFailedEventDetails"]["cause"]
+    history = target.history(arn)
+    failed = next(e for e in history if e["type"] == "ExecutionFailed")
+    assert failed["executionFailedEventDetails"]["error"] == "RuntimeError"
+    assert "roster service unreachable" in failed["executionFailedEventDetails"]["cause"]
+    # it failed in the last-chance Map, not in the phase's Map (which no agent failure can abort)
+    assert "Phase1_SafetyAgentsComplete" in states_entered(target, arn)
+    assert not any(e["type"] == "MapStateFailed" and "Phase1_AgentsAssessOptions" in json.dumps(e, default=str)
+                   for e in history)
+    deadline = time.monotonic() + 120  # the status-change event reaches ExecutionStatusFunction asynchronously
+    while (target.store.get_thread(event.thread_id) or {}).get("status") != "failed":
+        assert time.monotonic() < deadline, target.store.get_thread(event.thread_id)
+        time.sleep(0.05)
     thread = target.store.get_thread(event.thread_id)
-    assert thread["status"] == "failed"
+    assert thread["failure"].startswith("execution failed in crew_compliance (phase 1): RuntimeError")
     assert "roster service unreachable" in thread["failure"]
     steps = [(c["step"], c.get("agent")) for c in target.store.history(event.thread_id)]
     assert ("agent_error", "crew_compliance") in steps
@@ -136,7 +146,8 @@ def test_business_agent_failure_degrades_but_the_decision_is_made(target, seed, 
     decision = output(desc)["decision"]
     assert "finance" in decision["unavailable_agents"]
     assert decision["recommended"] is not None
-    assert "ContinueWithoutBusinessAgent" in states_entered(target, arn)
+    entered = states_entered(target, arn)
+    assert "RecordAgentFailure" in entered and "SafetyAgentAssessesAgain" not in entered
 
 
 def test_an_event_id_starts_one_workflow_only(target, seed):

@@ -67,8 +67,12 @@ class AgentFailureTask(AgentTask):
 
 
 class SafetyFailure(Strict):
+    """A safety agent that failed after its retries in the phase's Map: the result of its iteration (so one
+    failure never aborts the other agents), run once more in the phase's SafetyAgentsComplete Map."""
+
     agent: AgentName
     phase: int
+    status: Literal["failed"] = "failed"
     error: str
 
 

@@ -1,5 +1,6 @@
 """The agents' steps: phase 1 assesses every option, phase 2 revises given the peers' views; a failed agent
-is checkpointed, and degrades to an 'unavailable' view unless it is a safety agent."""
+is checkpointed, and degrades to an 'unavailable' view unless it is a safety agent, which runs once more in
+the phase's SafetyAgentsComplete Map, where a second failure is final (and redrivable from there)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def run_agent(task: AgentTask, store: Store, policy: Policy) -> AgentSummary:
 
 
 def record_agent_failure(task: AgentFailureTask, store: Store) -> AgentSummary | SafetyFailure:
-    """Checkpoint the failure; a business agent degrades to an 'unavailable' view, a safety agent fails the
-    thread (status `failed`, found by `skymarshal status --failed`) so the execution can be redriven."""
+    """Checkpoint the failure (agent_error / agent_timeout). A business agent degrades to an 'unavailable'
+    view; a safety agent's iteration ends with a SafetyFailure, so the other agents finish undisturbed, and the
+    agent runs once more in the phase's SafetyAgentsComplete Map. The thread's `failed` status is recorded
+    when (and only if) the execution fails (skymarshal.steps.lifecycle, from the status-change event)."""
     error_name = str(task.error.get("Error", "Unknown"))
     cause = str(task.error.get("Cause", ""))[:1000]
     timed_out = error_name in ("States.Timeout", "Sandbox.Timedout") or "timed out" in cause.lower()
@@ -43,7 +46,6 @@ def record_agent_failure(task: AgentFailureTask, store: Store) -> AgentSummary |
     )
     message = f"{task.agent} (phase {task.phase}) failed after retries: {error_name}: {cause}"[:2000]
     if task.safety:
-        store.set_status(task.thread_id, "failed", failure=message)
         return SafetyFailure(agent=task.agent, phase=task.phase, error=message)
     view = domain.unavailable_view(task.agent, task.phase, f"{error_name}: {cause}"[:500])
     cp = store.put(task.thread_id, "agent_unavailable", view, phase=task.phase, agent=task.agent,

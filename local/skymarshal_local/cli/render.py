@@ -59,8 +59,9 @@ def print_pending(target: Target, thread_id: str) -> None:
         title="Awaiting duty-manager approval", border_style="yellow"))
 
 
-def print_result(target: Target, desc: dict[str, Any], as_json: bool) -> None:
-    """The decision of a finished execution; a run that did not succeed prints its error and exits 1."""
+def print_result(target: Target, desc: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    """The decision of a finished execution; a run that did not succeed prints its error and exits 1.
+    `extra` adds keys to the JSON document (e.g. what a redrive recomputed)."""
     if desc["status"] != "SUCCEEDED":
         history = target.history(desc["executionArn"])
         failed = next((e for e in reversed(history) if e["type"] == "ExecutionFailed"), {})
@@ -74,7 +75,7 @@ def print_result(target: Target, desc: dict[str, Any], as_json: bool) -> None:
         raise typer.Exit(1)
     result = json.loads(desc["output"])
     if as_json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps({**result, **(extra or {})}, indent=2))
         return
     print_decision(result)
 
@@ -146,9 +147,8 @@ def print_redrive_evidence(before: dict[tuple[str, int], int], after: dict[tuple
     console.print(table)
     twice = [f"{a} phase {p}" for (a, p), n in after.items() if n > 1]
     console.print(("[green]no agent computed twice[/]" if not twice else f"[red]computed twice: {twice}[/]")
-                  + "[dim] · invoked counts Lambda invocations (locally the whole failed Map runs again and"
-                  " finished agents answer from their idempotency record; AWS re-runs only failed"
-                  " iterations).[/]")
+                  + "[dim] · the redrive re-ran only the failed iteration of the failed Map, as AWS does: the"
+                  " failed agent alone was invoked again in its phase.[/]")
 
 
 def print_serve_banner(stack: EmbeddedStack, source: str, console_url: str | None, approver: str) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.prompt import Prompt
 
 from skymarshal.models import ALL_AGENTS
@@ -86,8 +87,9 @@ def run(
         "--hub-day", help="Use the generated hub-airline day at this scale (1.0 = ~1,000 flights; slow on moto) "
         "instead of the event's hand-made scenario.")] = None,
     inject_failure: Annotated[str | None, typer.Option(
-        "--inject-failure", help="Demo of recovery: this agent fails (phase 1) until the run has FAILED, then "
-        "the run is redriven and the counts show that no finished work was recomputed.")] = None,
+        "--inject-failure", metavar="AGENT[:PHASE]",
+        help="Demo of recovery: this agent fails in phase 1 (or PHASE) until the run has FAILED, then the run "
+        "is redriven and the counts show that only that agent was computed again.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run one disruption end to end on the embedded stack, with live progress and the approval."""
@@ -95,6 +97,7 @@ def run(
         fail("choose one of --approve, --reject, --auto")
     if reject and not comment:
         fail("--reject needs --comment (why the decision is rejected)")
+    injection = _parse_injection(inject_failure) if inject_failure else None  # refused before anything starts
     event = read_event(event_file)
     stack, target, source = _start_embedded(0, ops_data, event_file, approval_timeout,
                                             "low_confidence" if auto else None, hub_day)
@@ -102,8 +105,9 @@ def run(
         if not as_json:
             console.print(f"[dim]stack {stack.endpoint_url} · ops data: {source}[/]")
         arn = target.start(event)
-        if inject_failure:
-            desc = _fail_then_redrive(target, arn, event.event_id, inject_failure, as_json)
+        redrive_report: dict[str, Any] | None = None
+        if injection:
+            desc, redrive_report = _fail_then_redrive(target, arn, event.event_id, injection, as_json)
         else:
             desc = _follow(target, arn, event.event_id, quiet=as_json)
         if desc["status"] == "AWAITING_APPROVAL":
@@ -112,7 +116,7 @@ def run(
             choice = "approve" if approve else "reject" if reject else None
             _decide(target, event.event_id, choice, approver, comment)
             desc = target.wait(arn, TERMINAL, timeout=60)
-        print_result(target, desc, as_json)
+        print_result(target, desc, as_json, extra={"redrive": redrive_report} if redrive_report else None)
     finally:
         stack.stop()
 
@@ -131,17 +135,25 @@ def _decide(target: Target, thread_id: str, choice: str | None, approver: str, c
     target.decide(thread_id, choice == "approve", who or "duty-manager", why)
 
 
-def _fail_then_redrive(target: Target, arn: str, thread_id: str, agent: str, quiet: bool) -> dict[str, Any]:
+def _parse_injection(spec: str) -> tuple[str, int]:
+    agent, _, phase = spec.partition(":")
+    if agent not in ALL_AGENTS or phase not in ("", "1", "2"):
+        fail(f"--inject-failure: {spec!r} is not AGENT[:PHASE] (agents: {', '.join(ALL_AGENTS)}; phase 1 or 2)",
+             code=2)
+    return agent, int(phase or 1)
+
+
+def _fail_then_redrive(target: Target, arn: str, thread_id: str, injection: tuple[str, int], quiet: bool
+                       ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The recovery story on the embedded stack: an injected agent failure, the run FAILED, `redrive`, and the
     evidence (agent invocations vs computations) that finished work was not redone."""
     # the runtime exists once the stack has started (importing it routes sys.stdout, see runtime.py)
     from skymarshal_local.emulator.runtime import RUNTIME
 
-    if agent not in ALL_AGENTS:
-        fail(f"--inject-failure: unknown agent {agent!r} (one of {', '.join(ALL_AGENTS)})", code=2)
+    agent, phase = injection
 
     def outage(function: str, payload: dict[str, Any]) -> Exception | None:
-        if function == "AgentFunction" and payload.get("agent") == agent and payload.get("phase") == 1:
+        if function == "AgentFunction" and payload.get("agent") == agent and payload.get("phase") == phase:
             return RuntimeError(f"injected outage of {agent}'s data source")
         return None
 
@@ -152,22 +164,28 @@ def _fail_then_redrive(target: Target, arn: str, thread_id: str, agent: str, qui
     finally:
         RUNTIME.faults.remove(outage)
     if desc["status"] != "FAILED":
-        return desc  # a business agent degrades instead of failing the run
+        return desc, None  # a business agent degrades instead of failing the run
     failed = next(e for e in reversed(target.history(arn)) if e["type"] == "ExecutionFailed")
     details = failed["executionFailedEventDetails"]
     before = _computations(target, thread_id)
     if not quiet:
-        console.print(f"[red]FAILED[/] {details.get('error')}: {details.get('cause', '')[:160]}")
-        console.print(f"thread status: {target.store.get_thread(thread_id)['status']} · the outage is over: "
-                      f"[bold]skymarshal redrive {thread_id}[/]")
+        console.print(f"[red]FAILED[/] {escape(str(details.get('error')))}: "
+                      f"{escape(str(details.get('cause', ''))[:160])}")
+        console.print(f"the outage is over: [bold]skymarshal redrive {escape(thread_id)}[/]")
     RUNTIME.reset_counters()
     redrive(target, arn)
     desc = _follow(target, arn, thread_id, quiet)
     after = _computations(target, thread_id)
-    invoked = {(a, p): n for (fn, a, p), n in RUNTIME.invocations.items() if fn == "AgentFunction"}
+    invoked = {(a, p): n for (fn, a, p), n in RUNTIME.invocations.items() if fn == "AgentFunction" and n}
     if not quiet:
         print_redrive_evidence(before, after, invoked)
-    return desc
+    again = sorted(f"{a}:{p}" for (a, p), n in after.items() if n > before.get((a, p), 0) and (a, p) in before)
+    return desc, {
+        "failed": {"agent": agent, "phase": phase, "error": details.get("error")},
+        "computed_in_redrive": sorted(f"{a}:{p}" for (a, p), n in after.items() if n > before.get((a, p), 0)),
+        "computed_twice": again,
+        "invoked_in_redrive": {f"{a}:{p}": n for (a, p), n in sorted(invoked.items())},
+    }
 
 
 def _computations(target: Target, thread_id: str) -> dict[tuple[str, int], int]:

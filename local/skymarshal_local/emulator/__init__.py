@@ -3,7 +3,8 @@
 - `stack`        the embedded stack: moto's server on 127.0.0.1, template.yaml deployed into it
 - `patches`      small moto patches, one function per AWS behaviour supplied
 - `runtime`      the Lambda runtime: moto's Lambda invocations run the real handlers in this process
-- `redrive`      RedriveExecution inside moto's Step Functions backend
+- `redrive`      RedriveExecution inside moto's Step Functions engine; a failed Map iteration aborts its siblings
+- `statusevents` Step Functions status-change events on EventBridge; EventBridge rules that invoke Lambda
 - `eventsource`  SQS -> Lambda event source mappings, polled as Lambda's pollers do
 - `fastdynamo`   DynamoDB Query reading only the queried partition
 - `console_server` the approval API and console behind a local stand-in for API Gateway

@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any
 
-from skymarshal_local.emulator import fastdynamo, redrive
+from skymarshal_local.emulator import fastdynamo
 
 
 def run_lambda_in_process() -> None:
@@ -27,6 +27,43 @@ def run_lambda_in_process() -> None:
         return RUNTIME.invoke(self, event)
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+
+def name_lambda_service_errors() -> None:
+    """A Lambda service error (the Invoke API's ServiceException, TooManyRequestsException, ...) reaches a Task
+    state as `Lambda.<code>`, as AWS documents
+    (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html), so the ASL's Retry on
+    `Lambda.ServiceException`/`Lambda.TooManyRequestsException` acts locally as on AWS; moto 5.2.5 names every
+    such error `Exception`. An answer without an error code (an HTTP 5xx page from the local server) is the
+    service failing: `Lambda.ServiceException`; a 429 is `Lambda.TooManyRequestsException`."""
+    # on use: moto is slow to import
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = StateTaskLambda._from_error
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        code = str(ex.response.get("Error", {}).get("Code", ""))
+        status = int(ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) or 500)
+        if not code or code.isdigit():
+            code = "TooManyRequestsException" if status == 429 else "ServiceException"
+        error = f"Lambda.{code}"
+        message = str(ex.response.get("Error", {}).get("Message", ""))
+        return FailureEvent(
+            env=env,
+            error_name=CustomErrorName(error),
+            event_type=HistoryEventType.LambdaFunctionFailed,
+            event_details=EventDetails(lambdaFunctionFailedEventDetails=LambdaFunctionFailedEventDetails(
+                error=error, cause=message if "<html" not in message.lower() else "the Lambda service failed")),
+        )
+
+    StateTaskLambda._from_error = _from_error  # type: ignore[method-assign]
 
 
 def serialise_dynamodb_writes() -> None:
@@ -89,8 +126,13 @@ def reuse_asl_engine_clients() -> None:
 def install() -> None:
     """Every patch, once per process (moto's classes are process-global)."""
     run_lambda_in_process()
+    name_lambda_service_errors()
     serialise_dynamodb_writes()
     pass_task_failure_cause()
-    redrive.install()  # RedriveExecution, which moto lacks (see redrive.py for local vs AWS)
+    # on use: both import moto's Step Functions engine, which they patch
+    from skymarshal_local.emulator import redrive, statusevents
+
+    redrive.install()  # RedriveExecution and Map/Parallel failure semantics as AWS documents them (redrive.py)
+    statusevents.install()  # "Execution Status Change" events on EventBridge; rules that invoke Lambda
     fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
     reuse_asl_engine_clients()

@@ -120,6 +120,9 @@ class EmbeddedStack:
         sm_props["DefinitionUri"] = {"Bucket": ARTIFACTS_BUCKET, "Key": "disruption.asl.json"}
         cfn = translate(sam, params)
         sm = cfn["Resources"].pop(STATE_MACHINE_ID)
+        # the state machine is created through the API below (see the module docstring): what refers to it in
+        # the template (the status-change rule's pattern) gets its ARN, known from its name
+        cfn["Resources"] = _replace_ref(cfn["Resources"], STATE_MACHINE_ID, self._state_machine_arn(params))
         cfn["Outputs"] = {k: v for k, v in cfn.get("Outputs", {}).items() if STATE_MACHINE_ID not in json.dumps(v)}
 
         cf = self.client("cloudformation")
@@ -158,13 +161,20 @@ class EmbeddedStack:
         for name, value in props.get("DefinitionSubstitutions", {}).items():
             definition = definition.replace("${" + name + "}", self._resolve(value, resources))
         role = self._resolve(props["RoleArn"], resources)
-        name = f"skymarshal-{params['EnvironmentName']}-disruption"
+        name = self._state_machine_name(params)
         sfn = self.client("stepfunctions")
         for existing in sfn.list_state_machines()["stateMachines"]:
             if existing["name"] == name:
                 sfn.delete_state_machine(stateMachineArn=existing["stateMachineArn"])
         created = sfn.create_state_machine(name=name, definition=definition, roleArn=role, type="STANDARD")
         return str(created["stateMachineArn"])
+
+    @staticmethod
+    def _state_machine_name(params: dict[str, str]) -> str:
+        return f"skymarshal-{params['EnvironmentName']}-disruption"
+
+    def _state_machine_arn(self, params: dict[str, str]) -> str:
+        return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{self._state_machine_name(params)}"
 
     @staticmethod
     def _resolve(value: Any, resources: dict[str, str]) -> str:
@@ -185,3 +195,13 @@ class EmbeddedStack:
             return resources[value["Ref"]]
         raise ValueError(f"unsupported intrinsic {value}")
 
+
+def _replace_ref(value: Any, logical_id: str, physical: str) -> Any:
+    """`{"Ref": logical_id}` anywhere in a template fragment, replaced by `physical`."""
+    if isinstance(value, dict):
+        if value == {"Ref": logical_id}:
+            return physical
+        return {k: _replace_ref(v, logical_id, physical) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_ref(v, logical_id, physical) for v in value]
+    return value

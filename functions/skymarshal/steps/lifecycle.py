@@ -1,0 +1,110 @@
+"""What the end of an execution means for its thread, from Step Functions' "Execution Status Change" events.
+
+A run that ends anywhere but FinalizeDecision (a safety agent that failed twice, a failure in
+PrepareDisruption, a malformed task answer, StopExecution, a timeout, a store that is down) would otherwise
+leave its thread `active` or `awaiting_approval` for ever. Step Functions sends every status change of a
+STANDARD execution to EventBridge (https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html); a rule
+sends those of this state machine to ExecutionStatusFunction, which calls `record_execution_status`:
+
+- FAILED, TIMED_OUT, ABORTED: the thread becomes `failed` with the cause (so `skymarshal status --failed`
+  lists it), an `execution_ended` checkpoint keeps the error and cause for the audit, and a pending approval
+  is closed (`execution_ended`) so nobody approves a decision whose workflow is gone;
+- RUNNING with redriveCount > 0 (a redrive): a failed thread is active again;
+- SUCCEEDED and a first RUNNING: nothing to do (FinalizeDecision and PrepareDisruption record those).
+Events can arrive late or twice (EventBridge delivers at least once): an event about another execution than
+the thread's, or an older attempt than the one the thread has seen, changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from skymarshal.models import SAFETY_AGENTS
+from skymarshal.stores import Store
+
+ENDED = ("FAILED", "TIMED_OUT", "ABORTED")
+FINAL_THREAD_STATUSES = ("completed", "rejected", "escalated")  # set by FinalizeDecision
+
+
+class ExecutionStatusChange(BaseModel):
+    """The `detail` of a "Step Functions Execution Status Change" event (the DescribeExecution fields)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    executionArn: str
+    name: str
+    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]
+    input: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    redriveCount: int = 0
+
+
+def thread_id_of(change: ExecutionStatusChange) -> str:
+    """The thread is the event's id (the execution name, unless someone started it under another name)."""
+    try:
+        data: Any = json.loads(change.input or "{}")
+    except ValueError:
+        data = {}
+    event_id = data.get("event_id") if isinstance(data, dict) else None
+    return str(event_id) if isinstance(event_id, str) and event_id else change.name
+
+
+def failure_message(change: ExecutionStatusChange, failed_agent: dict[str, Any] | None = None) -> str:
+    """"execution failed in crew_compliance (phase 1): RuntimeError: ..." — the agent named when an agent's
+    failure is what ended the run (its agent_error/agent_timeout checkpoint is the thread's newest one)."""
+    what = {"FAILED": "failed", "TIMED_OUT": "timed out", "ABORTED": "was stopped"}[change.status]
+    where = f" in {failed_agent['agent']} (phase {failed_agent['phase']})" if failed_agent else ""
+    parts = [f"execution {what}{where}", change.error or "", (change.cause or "")[:1500]]
+    return ": ".join(p for p in parts if p)
+
+
+def _failed_agent(store: Store, thread_id: str) -> dict[str, Any] | None:
+    """The safety agent whose newest checkpoint in its phase is an error: the one that stopped the run."""
+    last: dict[tuple[str, int], dict[str, Any]] = {}
+    for checkpoint in store.history(thread_id):
+        if checkpoint.get("agent") in SAFETY_AGENTS and checkpoint["step"].startswith("agent_"):
+            last[(checkpoint["agent"], int(checkpoint.get("phase") or 0))] = checkpoint
+    failed = [c for c in last.values() if c["step"] in ("agent_error", "agent_timeout")]
+    return max(failed, key=lambda c: str(c["checkpoint_id"])) if failed else None
+
+
+def record_execution_status(change: ExecutionStatusChange, store: Store) -> dict[str, Any]:
+    """Reflect one status change on the thread; returns what was done (for the log)."""
+    thread_id = thread_id_of(change)
+    if change.status == "RUNNING":
+        return _redriven(change, thread_id, store) if change.redriveCount else {"action": "none"}
+    if change.status not in ENDED:
+        return {"action": "none"}
+    thread = store.get_thread(thread_id)
+    message = failure_message(change, _failed_agent(store, thread_id) if change.status == "FAILED" else None)
+    if thread is None:  # it failed before PrepareDisruption opened the thread: keep a record of it anyway
+        store.open_thread(thread_id, execution_arn=change.executionArn, status="failed", failure=message,
+                          attempt=change.redriveCount)
+    elif thread.get("execution_arn") not in (None, change.executionArn):
+        return {"action": "ignored", "reason": f"thread {thread_id} belongs to {thread.get('execution_arn')}"}
+    elif thread.get("status") in FINAL_THREAD_STATUSES or int(thread.get("attempt", 0)) > change.redriveCount:
+        return {"action": "ignored", "reason": f"thread {thread_id} is {thread.get('status')}"}
+    else:
+        store.update_thread(thread_id, int(thread["version"]), status="failed", failure=message,
+                            attempt=change.redriveCount)
+    store.put(thread_id, "execution_ended", {"status": change.status, "error": change.error,
+                                              "cause": change.cause, "redrive_count": change.redriveCount},
+              status=change.status.lower())
+    store.close_approval(thread_id, "execution_ended")
+    return {"action": "failed", "thread_id": thread_id, "failure": message}
+
+
+def _redriven(change: ExecutionStatusChange, thread_id: str, store: Store) -> dict[str, Any]:
+    thread = store.get_thread(thread_id)
+    if thread is None or thread.get("execution_arn") != change.executionArn or thread.get("status") != "failed":
+        return {"action": "none"}
+    if int(thread.get("attempt", 0)) > change.redriveCount:
+        return {"action": "ignored", "reason": "an older redrive"}
+    store.update_thread(thread_id, int(thread["version"]), status="active", attempt=change.redriveCount,
+                        redriven_at=datetime.now(UTC).isoformat())
+    return {"action": "active", "thread_id": thread_id}
