@@ -314,5 +314,11 @@ class CostParameters(Record):
         default=0.0, ge=0, description="Operating cost not incurred when a flight is cancelled"
     )
     slot_loss_cost: float = Field(default=2000.0, ge=0)
+    special_cargo_return_per_shipment: float = Field(
+        default=500.0,
+        ge=0,
+        description="A cancelled flight's REF/COL/frozen, PIL, AVI or HUM shipment: return to its store "
+        "(cold store, animal facility, HUM holding area), care and re-forward",
+    )
 
 
