@@ -24,9 +24,9 @@ from typing import Any
 
 from skymarshal.domain import (
     InMemoryOpsReader,
-    approval_requirement,
     OpsDataset,
     Policy,
+    approval_requirement,
     arbitrate,
     assess,
     build_snapshot,

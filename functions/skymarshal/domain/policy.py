@@ -79,7 +79,8 @@ class Policy(BaseModel):
     )
     eu_carrier: bool = Field(
         default=True,
-        description="EU261 Art. 3(1)(b): flights into the EU are in scope for a Community carrier",
+        description="EU261 Art. 3(1)(b), when the ops data does not say (flights[].community_carrier): is the "
+        "operating carrier a Community carrier (its flights into the EU are then in scope)",
     )
     data_gap_confidence_penalty: float = Field(
         default=0.1, ge=0, le=1, description="Confidence lost per gap in the operational data"
