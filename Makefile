@@ -12,11 +12,12 @@ EVENT ?= events/ey123-technical-delay.json
 # ~3,700 crew, ~150,000 bookings and cargo, loaded in ~10 s (HUB_SCALE=0.1 for a smaller day).
 HUB_SCALE ?= 1.0
 
-.PHONY: help install demo test test-fast lint validate security bench build deploy serve clean
+.PHONY: help install demo test test-fast eval lint validate security bench build deploy serve clean
 
 help:
 	@echo "make demo      run one disruption end to end on the embedded stack (interactive approval)"
-	@echo "make test      install and run the whole test suite"
+	@echo "make test      install and run the whole test suite (the decision-quality suite included)"
+	@echo "make eval      the decision-quality suite: one line per scenario (expected, actual), fails on a miss"
 	@echo "make lint      ruff, ASL validation, cfn-lint on the translated template, sam validate (+ --lint)"
 	@echo "make security  checkov over template.yaml (own venv .venv-checkov; skips justified in .checkov.yaml)"
 	@echo "make bench     benchmarks (numbers and ratios, JSON in benchmarks/results/)"
@@ -43,6 +44,11 @@ test: $(STAMP)
 	# one embedded stack per worker process (moto is process-global).
 	$(BIN)/python -m pytest -n 2 tests/unit tests/conformance
 	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/unit --ignore=tests/conformance
+
+# tests/scenarios: hand-made scenarios with the decision an operations controller expects (also run by `make
+# test`, as tests/scenarios/test_scenarios.py).
+eval: $(STAMP)
+	$(BIN)/python -m tests.scenarios.suite
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not workflow and not slow"

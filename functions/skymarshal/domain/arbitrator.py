@@ -1,12 +1,14 @@
 """The arbitrator: FACTS.md "Arbitration rules", in order.
 
 1. Safety before business: an option with a broken binding constraint is infeasible, whatever it saves.
-2. Safety against safety: the more conservative — an option is scored on the *lowest* safety-agent margin, and
-   near-ties (within 0.01 of weighted score) go to the option with the larger safety margin.
-3. Business against business: a weighted score over safety margin, cost, passengers and network (weights from
-   Policy; cargo is folded into network 1:3); Pareto-optimal options are flagged and preferred as
-   alternatives.
-4. Low confidence or nothing feasible: escalate to a human (recommended None when nothing is feasible).
+2. Safety against safety: the more conservative — an option's margin is the *lowest* safety-agent margin, and
+   near-ties (within 0.01 of weighted score) go to a flown option before a cancellation, then to the larger
+   safety margin.
+3. Business against business: among legal options, a weighted score over the consequences — cost, passengers
+   and network (weights from Policy; the margin's weight defaults to 0; cargo is folded into network 1:3);
+   Pareto-optimal options are flagged and preferred as alternatives.
+4. Low confidence, a cancellation, a single surviving option, or nothing feasible: escalate to a human
+   (recommended None when nothing is feasible).
 
 Each step lives in its own module of `arbitration/`; `arbitrate` composes them in this order.
 """
@@ -23,7 +25,7 @@ from .arbitration.citations import (
     knowledge_source,
     rules_to_cite,
 )
-from .arbitration.confidence import confidence_and_escalation, safety_escalation
+from .arbitration.confidence import confidence_and_escalation, forced_choice_escalation, safety_escalation
 from .arbitration.feasibility import check_feasibility
 from .arbitration.ranking import rank_solutions
 from .arbitration.rationale import rationale, revisions
@@ -57,8 +59,11 @@ def arbitrate(
     feasibility = check_feasibility(ok, options)  # 1. binding constraints decide feasibility
     scores = score_options(feasibility.feasible, options, ok, policy)  # 2-3. weighted score, safer near-ties
     ranking = rank_solutions(scores, snapshot, ok)
-    confidence, low_confidence = confidence_and_escalation(ok, feasibility, scores, ranking.recommended, policy)
-    escalation = safety_escalation(feasibility) + low_confidence  # 4. escalate to a human
+    confidence, low_confidence = confidence_and_escalation(
+        ok, feasibility, scores, ranking.recommended, policy, snapshot
+    )
+    forced = forced_choice_escalation(feasibility, ranking.recommended, options)
+    escalation = safety_escalation(feasibility) + forced + low_confidence  # 4. escalate to a human
     citations, guidance_failed = cite_rules(rules_to_cite(feasibility.binding, ranking.recommended, ok), guidance)
     return Decision(
         thread_id=event.event_id,

@@ -59,6 +59,29 @@ def never_offload(shipment: CargoShipment) -> bool:
     return bool(NEVER_OFFLOAD.intersection(shipment.handling_codes))
 
 
+SPECIAL_HANDLING = frozenset({"PIL", "AVI", "HUM"})
+
+
+def store_for_return(shipment: CargoShipment) -> str | None:
+    """Where a shipment of a cancelled flight goes until it is re-forwarded (None: ordinary cargo that waits in
+    the warehouse): live animals to the animal facility, human remains to the HUM holding area, pharma and
+    temperature-controlled goods back into the cold store (the chain must be restored)."""
+    codes = set(shipment.handling_codes)
+    if "AVI" in codes:
+        return "animal facility"
+    if "HUM" in codes:
+        return "human remains holding area"
+    if "PIL" in codes or shipment.temperature_class != "none":
+        return "cold store"
+    return None
+
+
+def cancellation_returns(shipments: list[CargoShipment]) -> list[tuple[CargoShipment, str]]:
+    """The special shipments (REF/COL/frozen, PIL, AVI, HUM) a cancellation sends back to their store, each
+    with the store: each needs a return step and a re-forward booking, and costs handling."""
+    return [(s, store) for s in shipments if (store := store_for_return(s)) is not None]
+
+
 def deadline_margin_minutes(shipment: CargoShipment, arrival_utc: datetime | None) -> int | None:
     """Minutes between the new arrival and the delivery deadline (negative: late; None: no deadline)."""
     if shipment.delivery_deadline_utc is None or arrival_utc is None:

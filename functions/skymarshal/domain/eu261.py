@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from ..models import DisruptionType
-from .operation import Airport
+from .operation import Airport, Flight
 
 RULE_COMPENSATION = "EU261 Art. 7"
 RULE_DELAY = "EU261 Art. 7 (Sturgeon C-402/07)"
@@ -59,9 +59,16 @@ def distance_band(distance_km: float, intra_eu: bool) -> DistanceBand:
     return LONG
 
 
-def in_scope(origin: Airport, destination: Airport, eu_carrier: bool) -> bool:
-    """Art. 3(1): departures from an EU airport; arrivals in the EU from outside on a Community carrier."""
-    return origin.is_eu or (destination.is_eu and eu_carrier)
+def in_scope(origin: Airport, destination: Airport, community_carrier: bool) -> bool:
+    """Art. 3(1): (a) every flight departing an EU/EEA/UK airport, whatever the carrier; (b) a flight arriving
+    there from outside only when the operating carrier is a Community carrier."""
+    return origin.is_eu or (destination.is_eu and community_carrier)
+
+
+def is_community_carrier(flight: Flight, default: bool) -> bool:
+    """The operating carrier's status from the ops data (`flights[].community_carrier`), else the policy
+    default (`Policy.eu_carrier`)."""
+    return default if flight.community_carrier is None else flight.community_carrier
 
 
 def is_intra_eu(origin: Airport, destination: Airport) -> bool:

@@ -292,7 +292,11 @@ def passenger_impact(snapshot: Snapshot, option: RecoveryOption, policy: Policy)
     pax = pax_count(snapshot)
     dist = distance_km(snapshot)
     intra = eu261.is_intra_eu(snapshot.origin, snapshot.destination)
-    scope = eu261.in_scope(snapshot.origin, snapshot.destination, policy.eu_carrier)
+    scope = eu261.in_scope(
+        snapshot.origin,
+        snapshot.destination,
+        eu261.is_community_carrier(snapshot.flight, policy.eu_carrier),
+    )
     extraordinary, why = eu261.extraordinary_circumstances(snapshot.event.disruption_type)
     band = eu261.distance_band(dist, intra)
     checks = connections(snapshot, option)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import AgentName, AgentView, PlanStep, RecoveryOption
+from .cargo import cancellation_returns
 from .operation import Snapshot
 
 Step = tuple[str, str, str]  # (action, owner, detail)
@@ -19,6 +20,7 @@ def recovery_plan(
         *_crew_and_schedule_steps(option, snapshot, dep),
         *_passenger_steps(option, snapshot, views),
         *_cargo_steps(option, views),
+        *_cancelled_cargo_steps(option, snapshot),
         ("notify", "ops_control", "Notify passengers, crew, station and handling of the change"),
     ]
     return [PlanStep(order=i + 1, action=a, owner=o, detail=d[:500]) for i, (a, o, d) in enumerate(steps)]  # type: ignore[arg-type]
@@ -141,3 +143,22 @@ def _cargo_steps(option: RecoveryOption, views: dict[AgentName, AgentView]) -> l
             ("offload_cargo", "cargo_ops", "Confirm an alternative for live animals / human remains")
         )
     return steps
+
+
+def _cancelled_cargo_steps(option: RecoveryOption, snapshot: Snapshot) -> list[Step]:
+    """A cancelled flight's special cargo: each REF/COL/frozen, PIL, AVI or HUM shipment goes back to its store
+    at the origin and is re-forwarded (on the first own flight the passengers are rebooked on, if any)."""
+    if option.kind != "cancel":
+        return []
+    onward = option.rebooking_flights[0] if option.rebooking_flights else "the next available flight"
+    what = {"animal facility": "live animals", "human remains holding area": "human remains"}
+    return [
+        (
+            "offload_cargo",
+            "cargo_ops",
+            f"Return AWB {s.awb} ({what.get(store, '/'.join(s.handling_codes) or s.temperature_class)}, "
+            f"{s.description or 'no description'}) to the {store} at {snapshot.flight.origin} and re-forward "
+            f"it on {onward}",
+        )
+        for s, store in cancellation_returns(snapshot.cargo)
+    ]

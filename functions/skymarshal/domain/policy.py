@@ -16,12 +16,18 @@ ApprovalMode = Literal["always", "low_confidence", "cancellation", "cost_over_li
 
 
 class ArbitrationWeights(BaseModel):
-    """Original system weights (FACTS.md "Arbitration rules"): safety margin 40, cost 20, passengers 20,
-    network 20."""
+    """Weights of the consequences among *legal* options: cost 20, passengers 20, network 20 (FACTS.md
+    "Arbitration rules").
+
+    `safety` (the remaining legal margin) defaults to 0, a deliberate departure from the original system's 40:
+    legality is a gate, and trading a margin against money is trading safety for cost. The margin still
+    decides near-ties (rule 2) and is shown on every option. A cancellation flies nothing, so on this measure
+    it has a full margin: giving `safety` a weight favours cancelling (issue 11, defect 1).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    safety: float = Field(default=40, ge=0)
+    safety: float = Field(default=0, ge=0)
     cost: float = Field(default=20, ge=0)
     passengers: float = Field(default=20, ge=0)
     network: float = Field(default=20, ge=0)
@@ -73,7 +79,11 @@ class Policy(BaseModel):
     )
     eu_carrier: bool = Field(
         default=True,
-        description="EU261 Art. 3(1)(b): flights into the EU are in scope for a Community carrier",
+        description="EU261 Art. 3(1)(b), when the ops data does not say (flights[].community_carrier): is the "
+        "operating carrier a Community carrier (its flights into the EU are then in scope)",
+    )
+    data_gap_confidence_penalty: float = Field(
+        default=0.1, ge=0, le=1, description="Confidence lost per gap in the operational data"
     )
     max_swap_options: int = Field(default=2, ge=0, le=10)
     max_rebooking_flights: int = Field(default=4, ge=1, le=20)

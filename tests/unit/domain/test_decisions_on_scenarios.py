@@ -126,11 +126,12 @@ def test_every_decision_lists_the_binding_constraints_from_safety_agents_only(ru
         assert set(run.decision.revisions) == {v.agent for v in run.phase2}
 
 
-def test_cancellations_need_approval_under_the_cancellation_policy(runs: dict[str, Run]) -> None:
+def test_a_cancellation_is_never_auto_approved_whatever_the_approval_policy(runs: dict[str, Run]) -> None:
     d = runs["ey321-weather-delay"].decision
-    assert approval_requirement(d, Policy(approval_mode="cancellation")).required
-    assert not approval_requirement(d, Policy(approval_mode="low_confidence")).required
-    assert approval_requirement(d, Policy(approval_mode="always")).required
+    assert d.recommended is not None and d.recommended.kind == "cancel"
+    assert d.escalated and any("last resort" in r for r in d.escalation_reasons)
+    for mode in ("cancellation", "low_confidence", "always", "cost_over_limit"):
+        assert approval_requirement(d, Policy(approval_mode=mode)).required, mode
     ey123 = runs["ey123-technical-delay"].decision
     assert not approval_requirement(ey123, Policy(approval_mode="cost_over_limit")).required
     assert approval_requirement(

@@ -118,6 +118,6 @@ def test_great_circle_distance_and_scope() -> None:
     auh = Airport(iata="AUH", name="Abu Dhabi", timezone="Asia/Dubai", lat=24.433, lon=54.6511)
     fra = Airport(iata="FRA", name="Frankfurt", timezone="Europe/Berlin", lat=50.0379, lon=8.5622, is_eu=True)
     assert 4800 < eu261.airport_distance_km(auh, fra) < 4950  # published AUH-FRA: about 4,860 km
-    assert eu261.in_scope(fra, auh, eu_carrier=False)  # departing the EU: any carrier
-    assert eu261.in_scope(auh, fra, eu_carrier=True)
-    assert not eu261.in_scope(auh, fra, eu_carrier=False)  # into the EU on a non-EU carrier
+    assert eu261.in_scope(fra, auh, community_carrier=False)  # departing the EU: any carrier
+    assert eu261.in_scope(auh, fra, community_carrier=True)
+    assert not eu261.in_scope(auh, fra, community_carrier=False)  # into the EU on a non-EU carrier

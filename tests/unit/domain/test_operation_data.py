@@ -10,7 +10,7 @@ from domain_scenarios import SCENARIOS, SCENARIOS_DIR, load_dataset, load_event
 from pydantic import ValidationError
 
 from skymarshal.domain import InMemoryOpsReader, OpsDataset, Snapshot, SnapshotError, build_snapshot
-from skymarshal.domain.operation import flight_key
+from skymarshal.domain.operation import Airport, flight_key
 
 
 @pytest.mark.parametrize("stem", SCENARIOS)
@@ -143,3 +143,20 @@ def test_an_unknown_flight_is_a_clear_snapshot_error() -> None:
 def test_scenario_files_are_small() -> None:
     for stem in SCENARIOS:
         assert (SCENARIOS_DIR / f"{stem}.json").stat().st_size < 100_000
+
+
+def test_curfew_times_are_local_hh_mm_and_anything_that_would_be_misread_is_refused() -> None:
+    base = {"iata": "FRA", "name": "Frankfurt", "timezone": "Europe/Berlin", "lat": 50.0, "lon": 8.5}
+    ok = Airport.model_validate({**base, "curfew_start_local": "23:00", "curfew_end_local": "05:00"})
+    assert ok.model_dump(mode="json")["curfew_start_local"] == "23:00"  # round-trips as published
+    for bad in ("23:00:00Z", "23:00+01:00", "23:00:00", "11pm", "24:00"):
+        with pytest.raises(ValidationError, match="curfew_start_local"):
+            Airport.model_validate({**base, "curfew_start_local": bad, "curfew_end_local": "05:00"})
+    schema = OpsDataset.model_json_schema()
+    published = json.dumps(schema["$defs"]["Airport"]["properties"]["curfew_start_local"])
+    assert '"pattern"' in published and '"format": "time"' not in published
+
+
+def test_the_operating_carrier_and_its_community_status_are_part_of_the_import_format() -> None:
+    props = OpsDataset.model_json_schema()["$defs"]["Flight"]["properties"]
+    assert {"operating_carrier", "community_carrier"} <= set(props)

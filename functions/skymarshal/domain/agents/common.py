@@ -9,9 +9,9 @@ from ...models import AgentName, AgentView, Constraint, OptionAssessment, Recove
 # A margin at or beyond this counts as a full safety buffer (score 1.0), per unit.
 FULL_MARGIN = {"min": 120.0, "h": 10.0, "days": 3.0, "km": 500.0}
 FLAG_CAPS = {"commanders_discretion_required": 0.3, "fdp_extension_planned": 0.6}
-# Schedule buffers (a repair or a deferral that might slip) count less than legal limits: their floor is
-# higher.
-SOFT_FLOOR_RULES = ("Return to service", "MEL")
+# A deferral's remaining days count less than legal limits: their floor is higher. (A repair estimate has no
+# margin at all: see agents/maintenance.py.)
+SOFT_FLOOR_RULES = ("MEL",)
 SOFT_FLOOR = 0.5
 HARD_FLOOR = 0.05
 

@@ -36,6 +36,9 @@ def cost_breakdown(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
             p.rebooked_own_pax * c.rebooking_admin_per_pax + p.interline_pax * c.interline_rebooking_per_pax
         )
         out["operating_cost_saved"] = -c.cancellation_saving_per_block_hour * block_h
+        out["cargo_handling"] = len(cargo_rules.cancellation_returns(snapshot.cargo)) * (
+            c.special_cargo_return_per_shipment
+        )
         out["delay"] = 0.0
     else:
         out["rebooking"] = p.missed_connection_pax * c.rebooking_admin_per_pax

@@ -87,8 +87,8 @@ def _airworthiness_constraints(
                     + f"; return to service est. {rts:%d %b %H:%MZ}, departure {dep:%d %b %H:%MZ}",
                     binding=True,
                     violated=available < needed,
-                    limit=available,
-                    actual=needed,
+                    limit=_shortfall(available, needed, available),
+                    actual=_shortfall(available, needed, needed),
                     unit="min",
                 )
             )
@@ -103,7 +103,10 @@ def _airworthiness_constraints(
 
 
 def _repair_constraint(oid: str, snapshot: Snapshot, aircraft: Aircraft, dep: datetime) -> Constraint | None:
-    """The original tail with a reported technical delay: the repair needs that long before departure."""
+    """The original tail with a reported technical delay flies only once the repair is done: a departure before
+    the estimated end of the repair is refused. The estimate is uncertainty about *when*, not a safety margin:
+    the constraint carries no limit/actual, so it never scores (defect 1 of issue 11: it used to give every
+    option that keeps the tail a 0-minute margin by construction, and so favoured cancelling)."""
     event = snapshot.event
     if not (event.disruption_type == "technical" and event.delay_minutes):
         return None
@@ -111,13 +114,20 @@ def _repair_constraint(oid: str, snapshot: Snapshot, aircraft: Aircraft, dep: da
     return constraint(
         oid,
         RULE_REPAIR,
-        f"{aircraft.tail}: '{event.cause}' needs {event.delay_minutes} min before departure",
+        f"{aircraft.tail}: '{event.cause}' reported to need {event.delay_minutes} min; this option departs "
+        f"{slack} min after schedule",
         binding=True,
         violated=slack < event.delay_minutes,
-        limit=slack,
-        actual=event.delay_minutes,
+        limit=_shortfall(slack, event.delay_minutes, slack),
+        actual=_shortfall(slack, event.delay_minutes, event.delay_minutes),
         unit="min",
     )
+
+
+def _shortfall(available: int, needed: int, value: int) -> float | None:
+    """limit/actual only when the repair does not fit (they show the shortfall); a repair that fits has no
+    margin to score: an estimate of the repair time is not a safety buffer."""
+    return float(value) if available < needed else None
 
 
 def _deferral_constraints(oid: str, aircraft: Aircraft, state: Airworthiness, dep: datetime) -> list[Constraint]:

@@ -42,7 +42,11 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
     oid = option.option_id
     f = snapshot.flight
     ec, why = eu261.extraordinary_circumstances(snapshot.event.disruption_type)
-    scope = eu261.in_scope(snapshot.origin, snapshot.destination, policy.eu_carrier)
+    scope = eu261.in_scope(
+        snapshot.origin,
+        snapshot.destination,
+        eu261.is_community_carrier(snapshot.flight, policy.eu_carrier),
+    )
     notes = [("EU261 applies" if scope else "EU261 does not apply") + f"; {why}"]
     metrics = {"eu261_in_scope": float(scope), "extraordinary": float(ec)}
     if option.kind == "cancel" or option.new_departure_utc is None or option.new_arrival_utc is None:

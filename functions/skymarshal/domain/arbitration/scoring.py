@@ -1,10 +1,12 @@
-"""Rules 2 and 3: a weighted score over safety margin, cost, passengers and network; near-ties go to the safer
-option.
+"""Rules 2 and 3: among legal options, a weighted score over the consequences (cost, passengers, network);
+near-ties go to the safer option, and a cancellation never wins a tie.
 
-- Safety is the *lowest* safety-agent score of the option (the more conservative agent decides).
+- Safety is the *lowest* safety-agent margin score of the option (the more conservative agent decides). It
+  is shown on every option; its weight defaults to 0 (legality is a gate, a margin is not traded for money).
 - Weights come from `Policy.weights`; an unavailable business dimension is dropped and the rest renormalised.
 - Cargo is folded into network 1:3.
-- Options within `TIE_EPSILON` of weighted score are ordered by the larger safety margin, then as generated.
+- Options within `TIE_EPSILON` of the best remaining weighted score form a near-tie: a cancellation (the
+  last resort) goes after every flown option, then the larger safety margin first, then as generated.
 - Pareto-optimal options (no other feasible option at least as good on every dimension and better on one)
   are flagged and preferred as alternatives.
 """
@@ -77,17 +79,19 @@ def rank_options(
     dims: dict[str, dict[str, float]],
     totals: dict[str, float],
 ) -> list[RecoveryOption]:
-    """Best weighted score first; near-ties go to the larger safety margin (the more conservative option),
-    then to the order the options were generated in."""
+    """Best weighted score first. The options within `TIE_EPSILON` of the best remaining score are a near-tie:
+    flown options before a cancellation, then the larger safety margin (the more conservative option), then the
+    order the options were generated in."""
     order = {o.option_id: i for i, o in enumerate(options)}
-    return sorted(
-        feasible,
-        key=lambda o: (
-            -round(totals[o.option_id] / TIE_EPSILON),
-            -dims[o.option_id]["safety"],
-            order[o.option_id],
-        ),
-    )
+    rest = sorted(feasible, key=lambda o: (-totals[o.option_id], order[o.option_id]))
+    ranked: list[RecoveryOption] = []
+    while rest:
+        best = totals[rest[0].option_id]
+        tie = [o for o in rest if best - totals[o.option_id] <= TIE_EPSILON + 1e-9]
+        tie.sort(key=lambda o: (o.kind == "cancel", -dims[o.option_id]["safety"], order[o.option_id]))
+        ranked.extend(tie)
+        rest = [o for o in rest if o not in tie]
+    return ranked
 
 
 def score_options(

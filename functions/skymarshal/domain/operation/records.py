@@ -6,11 +6,22 @@ cumulative crew totals are hours. A flight is addressed by its key `"EY123/2026-
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION: Literal["1"] = "1"
 
@@ -27,6 +38,31 @@ LoyaltyTier = Literal["none", "silver", "gold", "platinum"]
 HandlingCode = Literal["PER", "DGR", "AVI", "PIL", "VAL", "HUM"]
 TemperatureClass = Literal["none", "frozen", "REF", "COL"]
 ConnectionType = Literal["same_terminal", "international", "terminal_change"]
+
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _local_time(value: object) -> time:
+    """A wall-clock time at the airport, written `HH:MM` (24 h). Seconds, a UTC offset or `Z` are refused: a
+    curfew is local time by definition, and `23:00:00Z` would be read as UTC by one reader and local by another."""
+    if isinstance(value, time):
+        if value.tzinfo is not None or value.second or value.microsecond:
+            raise ValueError("a local time is HH:MM, with no seconds and no UTC offset")
+        return value
+    if not isinstance(value, str) or not re.match(LOCAL_TIME, value):
+        raise ValueError(
+            f"{value!r} is not a local time HH:MM (24 h, e.g. '23:00'); seconds and offsets are refused: "
+            "curfews are in the airport's local time"
+        )
+    return time(int(value[:2]), int(value[3:]))
+
+
+LocalTime = Annotated[
+    time,
+    BeforeValidator(_local_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": LOCAL_TIME, "examples": ["23:00"]}),
+]
 
 COCKPIT_RANKS: tuple[Rank, ...] = ("CPT", "FO")
 CABIN_RANKS: tuple[Rank, ...] = ("SCCM", "CC")
@@ -68,8 +104,12 @@ class Airport(Record):
     name: str
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     timezone: str = Field(description="IANA timezone, e.g. Europe/Berlin")
-    curfew_start_local: time | None = Field(default=None, description="No movements from this local time...")
-    curfew_end_local: time | None = Field(default=None, description="...until this local time (may wrap)")
+    curfew_start_local: LocalTime | None = Field(
+        default=None, description="No movements from this local time (HH:MM, the airport's wall clock)..."
+    )
+    curfew_end_local: LocalTime | None = Field(
+        default=None, description="...until this local time (HH:MM; may wrap past midnight)"
+    )
     mct: MinimumConnectionTimes = Field(default_factory=MinimumConnectionTimes)
     slot_coordinated: bool = False
     is_eu: bool = Field(default=False, description="In EU261 scope: EU/EEA/CH airport (or UK, under UK261)")
@@ -158,6 +198,14 @@ class Flight(Record):
     cockpit_crew: list[str] = Field(default_factory=list)
     cabin_crew: list[str] = Field(default_factory=list)
     status: FlightStatus = "scheduled"
+    operating_carrier: str | None = Field(
+        default=None, pattern=r"^[A-Z0-9]{2}$", description="IATA code of the operating carrier"
+    )
+    community_carrier: bool | None = Field(
+        default=None,
+        description="The operating carrier holds an EU/EEA (or UK) operating licence: EU261 Art. 3(1)(b) then "
+        "also covers its flights arriving in the EU from outside. None: Policy.eu_carrier decides",
+    )
 
     @model_validator(mode="after")
     def _times(self) -> Flight:
@@ -314,5 +362,11 @@ class CostParameters(Record):
         default=0.0, ge=0, description="Operating cost not incurred when a flight is cancelled"
     )
     slot_loss_cost: float = Field(default=2000.0, ge=0)
+    special_cargo_return_per_shipment: float = Field(
+        default=500.0,
+        ge=0,
+        description="A cancelled flight's REF/COL/frozen, PIL, AVI or HUM shipment: return to its store "
+        "(cold store, animal facility, HUM holding area), care and re-forward",
+    )
 
 
