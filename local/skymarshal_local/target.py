@@ -7,17 +7,18 @@ Operations shared by the CLI commands (start, approve, reject, status, show) liv
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skymarshal import approvals, aws
+from skymarshal import approvals, aws, intake
 from skymarshal.checkpoints import CheckpointStore
+from skymarshal.config import policy
 from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
 from skymarshal.models import DisruptionEvent
+from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.steps import parse_event
 from skymarshal_local import localenv
 from skymarshal_local.localenv import DEFAULT_ENDPOINT, REGION, STACK_NAME
@@ -94,13 +95,22 @@ class Target:
     # ------------------------------------------------------------------------------------------
     # Operations
     # ------------------------------------------------------------------------------------------
+    def admit(self, event: DisruptionEvent) -> str:
+        """The intake's rules, before anything starts: the flight is in the stack's operational data and does
+        not contradict the event, and the input fits Step Functions' 256 KiB. Returns the execution input."""
+        try:
+            intake.admit(event, DynamoOpsReader(self.outputs.get("OpsDataTableName")), policy())
+            return intake.execution_input(event)
+        except intake.Rejection as refused:
+            raise InvalidEventFile(f"{refused.field}: {refused.reason} ({refused.code}; nothing started)") from None
+
     def start(self, event: DisruptionEvent) -> str:
         """Start one execution named after the event id: a re-sent event never starts a second workflow."""
+        text = self.admit(event)
         sfn = self.client("stepfunctions")
         try:
             return str(sfn.start_execution(
-                stateMachineArn=self.state_machine_arn, name=event.event_id,
-                input=event.model_dump_json(exclude_none=True),
+                stateMachineArn=self.state_machine_arn, name=intake.execution_name(event), input=text,
             )["executionArn"])
         except sfn.exceptions.ExecutionAlreadyExists as exc:
             raise TargetError(f"event {event.event_id} was already started (execution name = event id)") from exc
@@ -161,9 +171,11 @@ class Target:
 def read_event(path: Path) -> DisruptionEvent:
     """Read and validate an event file; the error names the file, the field and the reason."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        data = intake.decode_json(path.read_text())
+    except OSError as exc:
         raise InvalidEventFile(f"{path}: cannot read a JSON event: {exc}") from exc
+    except intake.Rejection as refused:
+        raise InvalidEventFile(f"{path}: cannot read a JSON event: {refused.reason}") from None
     try:
         return parse_event(data)
     except Exception as exc:

@@ -246,14 +246,15 @@ def console_asset(asset: str):
     return _static(asset, STATIC[asset])
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.requestId", log_event=False)
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId", log_event=False,
+                               clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def pending_metrics_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
