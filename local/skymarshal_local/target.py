@@ -16,7 +16,7 @@ from typing import Any
 from skymarshal import approvals, aws, intake
 from skymarshal.checkpoints import CheckpointStore
 from skymarshal.config import policy
-from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
+from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound, TransientDependencyError
 from skymarshal.models import DisruptionEvent
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.steps import parse_event
@@ -121,13 +121,27 @@ class Target:
             return str(thread["execution_arn"])
         return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{thread_id}"
 
+    def approver_identity(self, display_name: str) -> str:
+        """Who approves. On a deployed stack the caller's AWS identity (STS GetCallerIdentity), with
+        `display_name` (the --approver option) only beside it: `arn:aws:sts::1:assumed-role/DutyManager/alice
+        (Alice)`; the embedded stack has no identities, so there the display name is the id."""
+        if self.local:
+            return display_name
+        try:
+            arn = str(self.client("sts").get_caller_identity()["Arn"])
+        except Exception as exc:
+            raise TargetError(f"cannot tell who you are from your AWS credentials (STS GetCallerIdentity): {exc}"
+                              ) from exc
+        identity = f"{arn} ({display_name})"
+        return identity if len(identity) <= 128 else arn[-128:]
+
     def decide(self, thread_id: str, approved: bool, approver_id: str, comments: str) -> dict[str, Any]:
         """Approve or reject a pending decision: record it once (conditional write), then answer the task
         token. A second answer is refused; an answer after the timeout is refused and the thread escalated."""
         try:
             response = approvals.decide(self.store, self.client("stepfunctions"), thread_id, approved, approver_id,
                                         comments)
-        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound) as exc:
+        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound, TransientDependencyError) as exc:
             raise TargetError(str(exc)) from exc
         return response.model_dump(mode="json")
 

@@ -39,7 +39,9 @@ OptionKind = Literal[
     "cancel",  # cancel and rebook on later flights
 ]
 
-Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out"]
+# approval_invalid: the task token was answered with something that is not an answer (SendTaskSuccess without
+# approver_id, a rejection without a reason): the decision is escalated with the reason, never taken.
+Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out", "approval_invalid"]
 ThreadStatus = Literal["active", "awaiting_approval", "completed", "failed", "rejected", "escalated"]
 
 

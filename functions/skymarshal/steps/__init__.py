@@ -9,7 +9,7 @@ are contracts in skymarshal.models (re-exported here, so `steps.AgentTask` names
 - `decision`: arbitrate, request approval, finalize.
 """
 
-from skymarshal.approvals import mask_token
+from skymarshal.approvals import mask_token, pseudonym
 from skymarshal.models import (
     AgentFailureTask,
     AgentSlot,
@@ -46,6 +46,7 @@ __all__ = [
     "describe_validation_error",
     "finalize",
     "mask_token",
+    "pseudonym",
     "parse_event",
     "prepare",
     "record_agent_failure",

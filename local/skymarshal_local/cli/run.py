@@ -81,7 +81,7 @@ def run(
     comment: Annotated[str, typer.Option("--comment", help="Approval or rejection comment.")] = "",
     ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data (import document JSON).")]
     = None,
-    approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 900,
+    approval_timeout: Annotated[int, typer.Option(min=1, help="Seconds the workflow waits for approval.")] = 900,
     hub_day: Annotated[float | None, typer.Option(
         "--hub-day", help="Use the generated hub-airline day at this scale (1.0 = ~1,000 flights; slow on moto) "
         "instead of the event's hand-made scenario.")] = None,
@@ -95,6 +95,8 @@ def run(
         fail("choose one of --approve, --reject, --auto")
     if reject and not comment:
         fail("--reject needs --comment (why the decision is rejected)")
+    if inject_failure and inject_failure not in ALL_AGENTS:  # refused before anything starts
+        fail(f"--inject-failure: unknown agent {inject_failure!r} (one of {', '.join(ALL_AGENTS)})", code=2)
     event = read_event(event_file)
     stack, target, source = _start_embedded(0, ops_data, event_file, approval_timeout,
                                             "low_confidence" if auto else None, hub_day)
@@ -202,7 +204,7 @@ def serve(
     ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data to load.")] = None,
     scenarios: Annotated[bool, typer.Option(help="Load the four hand-made scenarios (events/ match them).")]
     = True,
-    approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 3600,
+    approval_timeout: Annotated[int, typer.Option(min=1, help="Seconds the workflow waits for approval.")] = 3600,
     log_file: Annotated[Path | None, typer.Option(help="Append the Lambda handlers' logs here.")] = None,
     console_port: Annotated[int, typer.Option(help="Port of the web console and approval API (0 = off).")] = 8643,
     approver: Annotated[str, typer.Option(
