@@ -91,6 +91,9 @@ class ApprovalStore:
         current = self.get(thread_id)
         if current is None:
             return CheckpointNotFound(f"thread {thread_id} has no approval request")
+        if current["approval_status"] in ("expired", "closed", "invalid"):
+            return ApprovalExpired(f"thread {thread_id}: approval {current['approval_status']} (expired at"
+                                   f" {current['approval_expires_at']}); the workflow no longer waits")
         if current["approval_status"] != "pending":
             return ApprovalNotPending(
                 f"thread {thread_id}: approval already {current['approval_status']}"
