@@ -40,6 +40,11 @@ DEFAULTS: dict[str, str] = {
     "EVENTS_TOPIC_ARN": "",  # RequestApproval, Finalize: empty -> nothing is published
     "CONSOLE_URL": "",  # the same two: link to the thread in outbound events
     "APPROVER_CLAIM": "",  # ApprovalApi: the JWT claim naming the approver (default: email, ...)
+    # ApprovalApi: who may approve. JWT callers: APPROVER_GROUP in the claim APPROVER_GROUP_CLAIM; IAM
+    # callers: an assumed role named in APPROVER_ROLE_NAMES (comma-separated). Everyone else: 403.
+    "APPROVER_GROUP_CLAIM": "cognito:groups",
+    "APPROVER_GROUP": "duty-managers",
+    "APPROVER_ROLE_NAMES": "DutyManager",
     "CONSOLE_LOGIN_URL": "",  # ApprovalApi: Cognito hosted UI; empty -> no sign-in
     "CONSOLE_CLIENT_ID": "",
     "API_BASE": "",
@@ -72,6 +77,9 @@ class Settings:
     events_topic_arn: str
     console_url: str
     approver_claim: str
+    approver_group_claim: str
+    approver_group: str
+    approver_role_names: tuple[str, ...]
     console_login_url: str
     console_client_id: str
     api_base: str
@@ -94,6 +102,9 @@ class Settings:
             events_topic_arn=v["EVENTS_TOPIC_ARN"],
             console_url=v["CONSOLE_URL"],
             approver_claim=v["APPROVER_CLAIM"],
+            approver_group_claim=v["APPROVER_GROUP_CLAIM"],
+            approver_group=v["APPROVER_GROUP"],
+            approver_role_names=tuple(r.strip() for r in v["APPROVER_ROLE_NAMES"].split(",") if r.strip()),
             console_login_url=v["CONSOLE_LOGIN_URL"],
             console_client_id=v["CONSOLE_CLIENT_ID"],
             api_base=v["API_BASE"],

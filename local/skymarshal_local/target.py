@@ -7,17 +7,18 @@ Operations shared by the CLI commands (start, approve, reject, status, show) liv
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skymarshal import approvals, aws
+from skymarshal import approvals, aws, intake
 from skymarshal.checkpoints import CheckpointStore
-from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
+from skymarshal.config import policy
+from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound, TransientDependencyError
 from skymarshal.models import DisruptionEvent
+from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.steps import parse_event
 from skymarshal_local import localenv
 from skymarshal_local.localenv import DEFAULT_ENDPOINT, REGION, STACK_NAME
@@ -94,13 +95,22 @@ class Target:
     # ------------------------------------------------------------------------------------------
     # Operations
     # ------------------------------------------------------------------------------------------
+    def admit(self, event: DisruptionEvent) -> str:
+        """The intake's rules, before anything starts: the flight is in the stack's operational data and does
+        not contradict the event, and the input fits Step Functions' 256 KiB. Returns the execution input."""
+        try:
+            intake.admit(event, DynamoOpsReader(self.outputs.get("OpsDataTableName")), policy())
+            return intake.execution_input(event)
+        except intake.Rejection as refused:
+            raise InvalidEventFile(f"{refused.field}: {refused.reason} ({refused.code}; nothing started)") from None
+
     def start(self, event: DisruptionEvent) -> str:
         """Start one execution named after the event id: a re-sent event never starts a second workflow."""
+        text = self.admit(event)
         sfn = self.client("stepfunctions")
         try:
             return str(sfn.start_execution(
-                stateMachineArn=self.state_machine_arn, name=event.event_id,
-                input=event.model_dump_json(exclude_none=True),
+                stateMachineArn=self.state_machine_arn, name=intake.execution_name(event), input=text,
             )["executionArn"])
         except sfn.exceptions.ExecutionAlreadyExists as exc:
             raise TargetError(f"event {event.event_id} was already started (execution name = event id)") from exc
@@ -111,13 +121,27 @@ class Target:
             return str(thread["execution_arn"])
         return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{thread_id}"
 
+    def approver_identity(self, display_name: str) -> str:
+        """Who approves. On a deployed stack the caller's AWS identity (STS GetCallerIdentity), with
+        `display_name` (the --approver option) only beside it: `arn:aws:sts::1:assumed-role/DutyManager/alice
+        (Alice)`; the embedded stack has no identities, so there the display name is the id."""
+        if self.local:
+            return display_name
+        try:
+            arn = str(self.client("sts").get_caller_identity()["Arn"])
+        except Exception as exc:
+            raise TargetError(f"cannot tell who you are from your AWS credentials (STS GetCallerIdentity): {exc}"
+                              ) from exc
+        identity = f"{arn} ({display_name})"
+        return identity if len(identity) <= 128 else arn[-128:]
+
     def decide(self, thread_id: str, approved: bool, approver_id: str, comments: str) -> dict[str, Any]:
         """Approve or reject a pending decision: record it once (conditional write), then answer the task
         token. A second answer is refused; an answer after the timeout is refused and the thread escalated."""
         try:
             response = approvals.decide(self.store, self.client("stepfunctions"), thread_id, approved, approver_id,
                                         comments)
-        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound) as exc:
+        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound, TransientDependencyError) as exc:
             raise TargetError(str(exc)) from exc
         return response.model_dump(mode="json")
 
@@ -161,9 +185,11 @@ class Target:
 def read_event(path: Path) -> DisruptionEvent:
     """Read and validate an event file; the error names the file, the field and the reason."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        data = intake.decode_json(path.read_text())
+    except OSError as exc:
         raise InvalidEventFile(f"{path}: cannot read a JSON event: {exc}") from exc
+    except intake.Rejection as refused:
+        raise InvalidEventFile(f"{path}: cannot read a JSON event: {refused.reason}") from None
     try:
         return parse_event(data)
     except Exception as exc:

@@ -24,7 +24,11 @@ IAM_ARN = "arn:aws:sts::123456789012:assumed-role/DutyManager/alice"
 IAM = {"iam": {"accessKey": "ASIAEXAMPLE", "accountId": "123456789012", "callerId": "AROAEXAMPLE:alice",
                "principalOrgId": None, "userArn": IAM_ARN, "userId": "AROAEXAMPLE:alice"}}
 JWT_EMAIL = "duty.manager@example.com"
-JWT = {"jwt": {"claims": {"sub": "0f1e2d3c", "email": JWT_EMAIL, "cognito:username": "dm-bob"}, "scopes": []}}
+JWT = {"jwt": {"claims": {"sub": "0f1e2d3c", "email": JWT_EMAIL, "cognito:username": "dm-bob",
+                          "cognito:groups": "[ops duty-managers]"}, "scopes": []}}  # as API Gateway passes a list
+OUTSIDER_JWT = {"jwt": {"claims": {"sub": "9a8b", "email": "agent@example.com", "cognito:groups": "[ops]"},
+                        "scopes": []}}
+OUTSIDER_IAM = {"iam": {**IAM["iam"], "userArn": "arn:aws:sts::123456789012:assumed-role/Developer/mallory"}}
 
 
 class Api:
@@ -172,6 +176,19 @@ def test_approve_records_the_authenticated_caller_and_the_run_succeeds(api, targ
     time.sleep(1.2)
     assert api("GET", f"/threads/{event.thread_id}", authorizer=authorizer)[1]["approval"]["age_seconds"] == frozen
     assert event.thread_id not in [a["thread_id"] for a in api("GET", "/approvals", authorizer=IAM)[1]["approvals"]]
+
+
+@pytest.mark.parametrize("authorizer", [OUTSIDER_JWT, OUTSIDER_IAM], ids=["jwt-not-in-group", "iam-other-role"])
+def test_a_caller_outside_the_approver_group_gets_403_and_nothing_is_recorded(api, target, seed, authorizer):
+    event, arn = pending_thread(target, seed)
+
+    status, data, _ = api("POST", f"/threads/{event.thread_id}/approve", {"comments": "ok"}, authorizer=authorizer)
+
+    assert status == 403, data
+    assert "approver" in data["error"]
+    assert target.store.get_approval(event.thread_id)["approval_status"] == "pending"
+    api("POST", f"/threads/{event.thread_id}/approve", authorizer=IAM)
+    target.wait(arn, TERMINAL)
 
 
 def test_approve_without_a_body_is_fine(api, target, seed):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from skymarshal.errors import InvalidDisruptionEvent
-from skymarshal.steps import approval_record, mask_token, parse_event
+from skymarshal.models import PrepareTask
+from skymarshal.steps import approval_record, mask_token, parse_event, prepare
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -43,14 +44,34 @@ def test_task_success_output_becomes_an_approval_with_the_approver():
     assert record.decided_at is not None
 
 
-def test_rejection_without_comment_is_refused():
-    with pytest.raises(ValueError, match="comments are required"):
-        approval_record({"approved": False, "approver_id": "dm-42", "comments": ""})
+@pytest.mark.parametrize(("answer", "words"), [
+    ({"approved": True}, "approver_id: Field required"),  # aws stepfunctions send-task-success, no approver
+    ({"approved": False, "approver_id": "dm-42", "comments": ""}, "comments are required"),
+    ({"outcome": "rejected"}, "without a cause"),  # send-task-failure --error DecisionRejected, no --cause
+    ({"outcome": "rejected", "comments": None}, "without a cause"),
+])
+def test_a_malformed_answer_escalates_with_the_reason_instead_of_failing(answer, words):
+    record = approval_record(answer)
+    assert record.decision == "approval_invalid"
+    assert record.approver_id is None
+    assert words in record.comments
 
 
-@pytest.mark.parametrize("outcome", ["auto_approved", "approval_timed_out", "rejected"])
+def test_an_execution_not_named_after_its_event_is_refused_before_anything_is_recorded():
+    raw = json.loads((EVENTS / "ey123-technical-delay.json").read_text())
+    with pytest.raises(InvalidDisruptionEvent, match="execution is named 'other'"):
+        prepare(PrepareTask(event=raw, execution_arn="arn:aws:states:us-east-1:1:execution:sm:other"),
+                None, None, None, 60)  # type: ignore[arg-type]  # refused before the store is touched
+
+
+@pytest.mark.parametrize("outcome", ["auto_approved", "approval_timed_out"])
 def test_workflow_outcomes_pass_through(outcome):
     assert approval_record({"outcome": outcome}).decision == outcome
+
+
+def test_a_rejection_sent_as_task_failure_keeps_its_cause_as_the_comment():
+    record = approval_record({"outcome": "rejected", "comments": "crew not legal"})
+    assert (record.decision, record.comments) == ("rejected", "crew not legal")
 
 
 def test_masked_token_keeps_only_a_prefix():

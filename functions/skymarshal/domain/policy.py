@@ -85,6 +85,11 @@ class Policy(BaseModel):
     data_gap_confidence_penalty: float = Field(
         default=0.1, ge=0, le=1, description="Confidence lost per gap in the operational data"
     )
+    # Plausibility of an event's reported_at (operations policy): an event about a flight is reported from
+    # some days before its day of departure to some days after it, and never ahead of the clock beyond skew.
+    reported_at_days_before_flight: int = Field(default=3, ge=0, le=30)
+    reported_at_days_after_flight: int = Field(default=2, ge=0, le=30)
+    reported_at_future_tolerance_minutes: int = Field(default=24 * 60, ge=0, le=7 * 24 * 60)
     max_swap_options: int = Field(default=2, ge=0, le=10)
     max_rebooking_flights: int = Field(default=4, ge=1, le=20)
 

@@ -50,7 +50,7 @@ def agent_view(task: steps.AgentTask) -> AgentSummary:
     return steps.run_agent(task, store_from_env(), policy())
 
 
-@logger.inject_lambda_context(correlation_id_path="thread_id")
+@logger.inject_lambda_context(correlation_id_path="thread_id", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

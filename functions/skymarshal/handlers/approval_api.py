@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skymarshal import approvals, aws, threadview
 from skymarshal.config import settings
-from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
+from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound, TransientDependencyError
 from skymarshal.models import describe_validation_error
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
@@ -108,6 +108,32 @@ def approver_id() -> str:
     raise HttpError(401, "no authenticated caller (the route needs IAM or JWT authorization)")
 
 
+def _claim_values(value: Any) -> set[str]:
+    """A JWT claim as a set: a list, or the string API Gateway makes of one ("[a b]"), or "a,b"."""
+    if isinstance(value, (list, tuple)):
+        return {str(v) for v in value}
+    return {v for v in re.split(r"[\s,]+", str(value or "").strip("[]")) if v}
+
+
+def require_approver() -> str:
+    """The caller, if they are an approver: a JWT with the configured group in the configured group claim, or
+    an IAM principal whose assumed role is one of the configured approver roles. Anyone else: 403."""
+    who = approver_id()
+    s = settings()
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.jwt_claim
+    if claims:
+        if s.approver_group and s.approver_group in _claim_values(claims.get(s.approver_group_claim)):
+            return who
+        raise HttpError(403, f"only members of the approver group {s.approver_group!r}"
+                             f" (claim {s.approver_group_claim!r}) may approve or reject")
+    parts = (authorizer.iam.user_arn or "").split(":", 5)[-1].split("/")
+    if len(parts) >= 2 and parts[0] == "assumed-role" and parts[1] in s.approver_role_names:
+        return who
+    raise HttpError(403, f"only the approver role(s) {', '.join(s.approver_role_names) or '(none configured)'}"
+                         " may approve or reject")
+
+
 def _thread_id(thread_id: str) -> str:
     if not re.match(THREAD_ID, thread_id):
         raise HttpError(400, "thread_id: 1-64 characters of A-Z a-z 0-9 _ -")
@@ -137,6 +163,18 @@ def _already_decided(exc: ApprovalNotPending) -> Response:
 @app.exception_handler(ApprovalExpired)
 def _expired(exc: ApprovalExpired) -> Response:
     return _error(410, str(exc))
+
+
+@app.exception_handler(TransientDependencyError)
+def _try_again(exc: TransientDependencyError) -> Response:
+    return Response(status_code=503, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps({"error": str(exc), "status": 503}),
+                    headers={**SECURITY_HEADERS, "Retry-After": "2"})
+
+
+@app.exception_handler(RecursionError)
+def _too_deep(exc: RecursionError) -> Response:
+    return _error(400, "body: JSON nested too deeply")
 
 
 @app.exception_handler(ValidationError)
@@ -174,7 +212,7 @@ def thread_view(thread_id: str):
 
 def _decide(thread_id: str, approved: bool, comments: str) -> Response:
     thread_id = _thread_id(thread_id)
-    who = approver_id()
+    who = require_approver()
     store = store_from_env()
     if store.get_thread(thread_id) is None:
         raise CheckpointNotFound(f"thread {thread_id} does not exist")
@@ -191,13 +229,15 @@ def _decide(thread_id: str, approved: bool, comments: str) -> Response:
     decision = "approved" if approved else "rejected"
     metrics.add_dimension(name="decision", value=decision)
     metrics.add_metric(name="ApprovalDecisions", unit=MetricUnit.Count, value=1)
-    logger.info("approval decided", extra={"thread_id": thread_id, "decision": decision, "approver": who})
+    logger.info("approval decided", extra={"thread_id": thread_id, "decision": decision,
+                                           "approver": approvals.pseudonym(who)})
     return _json({"thread_id": thread_id, "decision": decision, "approval": response.model_dump(mode="json")})
 
 
 def _refuse_expired(thread_id: str, approval: dict[str, Any] | None) -> None:
-    """The workflow closed the approval at its timeout (status "expired"): that is 410 Gone, not 409."""
-    if approval is not None and approval.get("approval_status") == "expired":
+    """The workflow closed the approval (expired at its timeout, closed because the execution ended, invalid
+    answer): that is 410 Gone, not 409."""
+    if approval is not None and approval.get("approval_status") in ("expired", "closed", "invalid"):
         raise ApprovalExpired(f"thread {thread_id}: approval expired at {approval.get('approval_expires_at')}"
                               " (the workflow escalated it)")
 
@@ -246,14 +286,15 @@ def console_asset(asset: str):
     return _static(asset, STATIC[asset])
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.requestId", log_event=False)
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId", log_event=False,
+                               clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def pending_metrics_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

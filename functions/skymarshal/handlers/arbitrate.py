@@ -15,7 +15,7 @@ from skymarshal.stores import store_from_env
 guidance = guidance_from_env()
 
 
-@logger.inject_lambda_context(correlation_id_path="thread_id")
+@logger.inject_lambda_context(correlation_id_path="thread_id", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
 
 
-@logger.inject_lambda_context(correlation_id_path="thread_id")
+@logger.inject_lambda_context(correlation_id_path="thread_id", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -18,5 +18,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = steps.finalize(task, store_from_env())
     metrics.add_dimension(name="outcome", value=result.outcome)
     metrics.add_metric(name="DecisionOutcome", unit=MetricUnit.Count, value=1)
-    logger.info("finalized", extra={"outcome": result.outcome, "approver": result.approval.approver_id})
+    logger.info("finalized", extra={"outcome": result.outcome,
+                                    "approver": steps.pseudonym(result.approval.approver_id)})
     return result.model_dump(mode="json")

@@ -1,11 +1,14 @@
 """IntakeFunction: SQS -> one workflow per disruption event (Powertools batch processing, partial failures).
 
 Per message:
-- valid event -> StartExecution named after event_id; ExecutionAlreadyExists (a duplicate delivery, a re-sent
-  event) is success: the workflow already exists, never a second one;
-- malformed (not JSON, bad field, ...) -> sent to the dead-letter queue now, body unchanged, with the reason as
-  message attributes (skymarshal-error-code/-field/-reason, ...), and reported as processed so it leaves the
-  queue instead of being retried forever;
+- valid event about a known flight -> StartExecution named after event_id; ExecutionAlreadyExists with the same
+  content (a duplicate delivery, a re-sent event) is success: the workflow already exists, never a second one;
+  with other content it is a `conflicting_duplicate` (both digests) for the dead-letter queue, and the first
+  workflow is untouched;
+- malformed (not JSON, bad field, unknown flight, content the flight contradicts, ...) -> sent to the
+  dead-letter queue now, body unchanged, with the reason as message attributes
+  (skymarshal-error-code/-field/-reason, ...), and reported as processed so it leaves the queue instead of
+  being retried forever; nothing is started;
 - anything else (throttling, StartExecution quota, a dependency down) -> a batch item failure: SQS redelivers
   it after the visibility timeout, and after maxReceiveCount the queue's redrive policy moves it to the DLQ.
 Only failed messages are reported, so nothing valid in the same batch is held back or started twice.
@@ -21,8 +24,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import aws, intake
-from skymarshal.config import settings
+from skymarshal.config import policy, settings
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.opsdata import DynamoOpsReader
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -31,22 +35,37 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def record_handler(record: SQSRecord) -> str:
     try:
         event = intake.parse_message(record.body)
+        intake.admit(event, DynamoOpsReader(), policy())
+        started = start(event)
     except intake.Rejection as rejection:
         dead_letter(record, rejection)
         return "rejected"
-    sfn = aws.client("stepfunctions")
-    name = intake.execution_name(event)
-    try:
-        sfn.start_execution(
-            stateMachineArn=settings().state_machine_arn, name=name, input=intake.execution_input(event)
-        )
-    except sfn.exceptions.ExecutionAlreadyExists:
+    if not started:
         metrics.add_metric(name="IntakeDuplicates", unit=MetricUnit.Count, value=1)
         logger.info("duplicate event: its workflow already exists", extra={"event_id": event.event_id})
         return "duplicate"
     metrics.add_metric(name="IntakeStarted", unit=MetricUnit.Count, value=1)
     logger.info("workflow started", extra={"event_id": event.event_id, "flight": event.flight_number})
     return "started"
+
+
+def start(event: intake.DisruptionEvent) -> bool:
+    """StartExecution named after the event id: True if started, False for a duplicate delivery (same content
+    as the existing execution); a reused event id with other content raises the conflicting_duplicate
+    Rejection (on AWS, ExecutionAlreadyExists means the name exists and the input differs, or it is closed)."""
+    sfn = aws.client("stepfunctions")
+    name, text = intake.execution_name(event), intake.execution_input(event)
+    state_machine = settings().state_machine_arn
+    try:
+        sfn.start_execution(stateMachineArn=state_machine, name=name, input=text)
+    except sfn.exceptions.ExecutionAlreadyExists:
+        arn = state_machine.replace(":stateMachine:", ":execution:") + f":{name}"
+        existing = sfn.describe_execution(executionArn=arn).get("input") or ""
+        conflict = intake.conflicting_duplicate(event, text, existing)
+        if conflict is not None:
+            raise conflict from None
+        return False
+    return True
 
 
 def dead_letter(record: SQSRecord, rejection: intake.Rejection) -> None:
@@ -65,7 +84,7 @@ def dead_letter(record: SQSRecord, rejection: intake.Rejection) -> None:
                           "reason": rejection.reason})
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

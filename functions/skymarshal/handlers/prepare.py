@@ -12,7 +12,7 @@ from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.stores import store_from_env
 
 
-@logger.inject_lambda_context(correlation_id_path="event.event_id")
+@logger.inject_lambda_context(correlation_id_path="event.event_id", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

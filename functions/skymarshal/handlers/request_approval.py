@@ -14,7 +14,8 @@ from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
 
 
-@logger.inject_lambda_context(correlation_id_path="thread_id", log_event=False)
+@logger.inject_lambda_context(correlation_id_path="thread_id", log_event=False,
+                               clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

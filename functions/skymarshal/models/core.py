@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 AgentName = Literal[
     "crew_compliance",
@@ -38,7 +39,9 @@ OptionKind = Literal[
     "cancel",  # cancel and rebook on later flights
 ]
 
-Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out"]
+# approval_invalid: the task token was answered with something that is not an answer (SendTaskSuccess without
+# approver_id, a rejection without a reason): the decision is escalated with the reason, never taken.
+Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out", "approval_invalid"]
 ThreadStatus = Literal["active", "awaiting_approval", "completed", "failed", "rejected", "escalated"]
 
 
@@ -51,21 +54,53 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------------------------------
 # Input
 # --------------------------------------------------------------------------------------------------
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """A date is written as YYYY-MM-DD: an epoch number, a padded or other-format string is refused, not
+    converted (a `date` object, from Python callers, is taken as it is)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be a date written as YYYY-MM-DD (a string)")
+    return value
+
+
+def _iso_datetime_text(value: Any) -> Any:
+    """A timestamp is ISO 8601 text (or a datetime object from Python callers): an epoch number is refused."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or value != value.strip():
+        raise ValueError("must be an ISO 8601 timestamp with a UTC offset (a string)")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text), Field(strict=False)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), Field(strict=False)]
+
+
 class DisruptionEvent(Strict):
-    """One disruption as reported by operations control (SQS message body or StartExecution input)."""
+    """One disruption as reported by operations control (SQS message body or StartExecution input).
+
+    Validated strictly: an event is a contract with another system, so nothing is converted (`true` is not a
+    1-minute delay, `"180"` is not 180, an epoch number is not a date); the wrong type is refused naming the
+    field. Dates and timestamps are ISO 8601 strings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     event_id: str = Field(
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="Unique id from the source system; the execution name is derived from it (idempotent).",
     )
     flight_number: str = Field(pattern=r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$", examples=["EY123"])
-    flight_date: date = Field(description="Scheduled departure date (UTC), YYYY-MM-DD.")
+    flight_date: IsoDate = Field(description="Scheduled departure date (UTC), YYYY-MM-DD.")
     disruption_type: DisruptionType
     delay_minutes: int | None = Field(
         default=None, ge=0, le=72 * 60, description="Reported departure delay; required for delays."
     )
     cause: str = Field(min_length=3, max_length=500, description="What happened, in operations' words.")
-    reported_at: AwareDatetime = Field(description="ISO 8601 with a UTC offset.")
+    reported_at: IsoDateTime = Field(description="ISO 8601 with a UTC offset.")
     station: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Where it happened (IATA).")
     affected_crew_ids: list[str] = Field(default_factory=list, description="Crew who cannot operate.")
     reporter: str | None = Field(default=None, max_length=120)

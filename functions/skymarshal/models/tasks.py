@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from skymarshal.models.core import AgentName, Ref, Strict
+from skymarshal.models.core import AgentName, Outcome, Ref, Strict
 from skymarshal.models.decision import ApprovalRecord, Decision, DecisionSummary
 from skymarshal.models.views import AgentSummary
 
@@ -90,6 +90,9 @@ class ApprovalTask(Strict):
     task_token: str
     timeout_seconds: int
     decision: DecisionSummary
+    # When the waiting state was entered ($$.State.EnteredTime): the approval expires timeout_seconds after
+    # it, by the workflow's clock. Optional: without it, the request's own time is used.
+    entered_at: AwareDatetime | None = None
 
 
 class FinalizeTask(Strict):
@@ -102,6 +105,6 @@ class FinalizeTask(Strict):
 class FinalResult(Strict):
     thread_id: str
     execution_arn: str
-    outcome: Literal["approved", "rejected", "auto_approved", "approval_timed_out"]
+    outcome: Outcome
     decision: Decision
     approval: ApprovalRecord

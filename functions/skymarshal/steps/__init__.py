@@ -9,7 +9,7 @@ are contracts in skymarshal.models (re-exported here, so `steps.AgentTask` names
 - `decision`: arbitrate, request approval, finalize.
 """
 
-from skymarshal.approvals import mask_token
+from skymarshal.approvals import mask_token, pseudonym
 from skymarshal.models import (
     AgentFailureTask,
     AgentSlot,
@@ -48,6 +48,7 @@ __all__ = [
     "mask_token",
     "parse_event",
     "prepare",
+    "pseudonym",
     "record_agent_failure",
     "request_approval",
     "run_agent",

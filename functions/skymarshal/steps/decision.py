@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from skymarshal import domain, events_out
 from skymarshal.approvals import mask_token
 from skymarshal.domain.policy import Policy
@@ -20,6 +22,7 @@ from skymarshal.models import (
     DecisionSummary,
     FinalizeTask,
     FinalResult,
+    describe_validation_error,
 )
 from skymarshal.observability import Timer
 from skymarshal.steps.context import load_context
@@ -63,7 +66,8 @@ def arbitrate(
 
 def request_approval(task: ApprovalTask, store: Store) -> dict[str, Any]:
     summary = task.decision.model_dump(mode="json")
-    record = store.put_approval(task.thread_id, task.task_token, task.execution_arn, summary, task.timeout_seconds)
+    record = store.put_approval(task.thread_id, task.task_token, task.execution_arn, summary, task.timeout_seconds,
+                                task.entered_at)
     store.put(
         task.thread_id, "approval_requested",
         {"decision": summary, "requested_at": record["requested_at"],
@@ -81,15 +85,27 @@ _THREAD_STATUS = {
     "auto_approved": "completed",
     "rejected": "rejected",
     "approval_timed_out": "escalated",
+    "approval_invalid": "escalated",
 }
 
 
 def approval_record(approval: dict[str, Any]) -> ApprovalRecord:
     """Normalise how the approval ended: SendTaskSuccess output, auto-approval, timeout, or a rejection sent
-    as SendTaskFailure(error=DecisionRejected)."""
+    as SendTaskFailure(error=DecisionRejected). Never raises: an answer that is not a valid one (sent with the
+    plain AWS CLI without approver_id, a rejection without a reason, not an object) is `approval_invalid`,
+    with the reason as the comment, and the thread is escalated."""
+    if not isinstance(approval, dict):
+        return _invalid(f"the answer is not a JSON object ({type(approval).__name__})")
     if "outcome" in approval:
-        return ApprovalRecord(decision=approval["outcome"], comments=str(approval.get("comments") or ""))
-    response = ApprovalResponse.model_validate(approval)
+        comments = str(approval.get("comments") or "").strip()
+        if approval["outcome"] == "rejected" and not comments:
+            return _invalid("rejected with SendTaskFailure(DecisionRejected) without a cause: a rejection needs"
+                            " the reason as its cause")
+        return ApprovalRecord(decision=approval["outcome"], comments=comments)
+    try:
+        response = ApprovalResponse.model_validate(approval)
+    except ValidationError as exc:
+        return _invalid(f"invalid answer to the task token: {describe_validation_error(exc, whole='(answer)')}")
     return ApprovalRecord(
         approver_id=response.approver_id,
         comments=response.comments,
@@ -98,16 +114,25 @@ def approval_record(approval: dict[str, Any]) -> ApprovalRecord:
     )
 
 
+def _invalid(reason: str) -> ApprovalRecord:
+    return ApprovalRecord(decision="approval_invalid", comments=reason[:2000])
+
+
 def finalize(task: FinalizeTask, store: Store) -> FinalResult:
     record = approval_record(task.approval)
     outcome = record.decision
-    if outcome == "approval_timed_out":
-        store.close_approval(task.thread_id, "expired")
+    if outcome in ("approval_timed_out", "approval_invalid"):
+        # never "approved by X": only this execution's still-pending approval is closed
+        store.close_approval(task.thread_id, "expired" if outcome == "approval_timed_out" else "invalid",
+                             task.execution_arn)
+        if outcome == "approval_invalid":
+            store.put(task.thread_id, "approval_decided", record, status=outcome)
     elif outcome in ("approved", "rejected"):
         approval = store.get_approval(task.thread_id)
         if approval and approval["approval_status"] == "pending":
             # Answered with the plain AWS API (send-task-success/failure): record it here, once.
-            store.decide_approval(task.thread_id, outcome, record.approver_id, record.comments)
+            store.decide_approval(task.thread_id, outcome, record.approver_id, record.comments,
+                                  taken_by_workflow=True)
         elif approval and record.approver_id is None:
             record.approver_id = approval.get("approver_id")
             record.comments = record.comments or approval.get("comments", "")

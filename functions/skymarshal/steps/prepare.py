@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from skymarshal import domain
+from skymarshal import domain, intake
 from skymarshal.domain.operation import OpsReader, Snapshot
 from skymarshal.domain.policy import Policy
-from skymarshal.errors import InvalidDisruptionEvent
+from skymarshal.errors import InvalidDisruptionEvent, UnknownFlight
 from skymarshal.models import (
     ALL_AGENTS,
     SAFETY_AGENTS,
@@ -61,6 +61,31 @@ def parse_input(raw_event: Any) -> tuple[DisruptionEvent, Resume | None]:
     return parse_event(raw), resume
 
 
+def execution_name(execution_arn: str) -> str:
+    """The name of a STANDARD execution: the last part of its ARN (…:execution:<state machine>:<name>)."""
+    return execution_arn.rsplit(":", 1)[-1]
+
+
+def check_execution_name(event: DisruptionEvent, execution_arn: str) -> None:
+    """One workflow per event: the execution must be named after the event id (what the intake, `skymarshal
+    start` and `skymarshal replay` do; a redrive keeps the name, a replay's event id is its new thread id).
+    A second execution under another name would share the thread and overwrite its approval: refused."""
+    if execution_arn and execution_name(execution_arn) != event.event_id:
+        raise InvalidDisruptionEvent(
+            f"event_id: the execution is named {execution_name(execution_arn)!r}, not the event id"
+            f" {event.event_id!r}; start it with --name {event.event_id} (one workflow per event)")
+
+
+def admit(event: DisruptionEvent, reader: OpsReader, policy: Policy) -> None:
+    """The intake's refusal rules (skymarshal.intake.admit) as the workflow's named errors: UnknownFlight
+    naming flight_number/flight_date, InvalidDisruptionEvent naming the field the flight contradicts."""
+    try:
+        intake.admit(event, reader, policy)
+    except intake.Rejection as refused:
+        error = UnknownFlight if refused.code == intake.UNKNOWN_FLIGHT else InvalidDisruptionEvent
+        raise error(f"{refused.field}: {refused.reason}") from None
+
+
 def prepare(
     task: PrepareTask, store: Store, reader: OpsReader, policy: Policy, approval_timeout_seconds: int
 ) -> Prepared:
@@ -68,6 +93,9 @@ def prepare(
     timer = Timer()
     execution_arn = task.execution_arn
     event, resume = parse_input(task.event)
+    check_execution_name(event, execution_arn)
+    if resume is None and store.get_thread(event.thread_id) is None:
+        admit(event, reader, policy)  # a new thread: refused before anything is recorded
     _open_thread(store, event, execution_arn, resume)
     found = {c["step"]: c for c in store.history(event.thread_id) if c["step"] in SETUP_STEPS}  # newest of each
     if resume is not None and "options" not in found:

@@ -67,20 +67,25 @@ class Store(CheckpointStore):
 
     # -- pending approval ----------------------------------------------------------------------------------
     def put_approval(
-        self, thread_id: str, task_token: str, execution_arn: str, summary: dict[str, Any], timeout_s: int
+        self, thread_id: str, task_token: str, execution_arn: str, summary: dict[str, Any], timeout_s: int,
+        entered_at: datetime | None = None,
     ) -> dict[str, Any]:
-        return self.approvals.put(thread_id, task_token, execution_arn, summary, timeout_s)
+        return self.approvals.put(thread_id, task_token, execution_arn, summary, timeout_s, entered_at)
 
     def get_approval(self, thread_id: str) -> dict[str, Any] | None:
         return self.approvals.get(thread_id)
 
     def decide_approval(
-        self, thread_id: str, decision: str, approver_id: str | None, comments: str, now: datetime | None = None
+        self, thread_id: str, decision: str, approver_id: str | None, comments: str, now: datetime | None = None,
+        taken_by_workflow: bool = False,
     ) -> dict[str, Any]:
-        return self.approvals.decide(thread_id, decision, approver_id, comments, now)
+        return self.approvals.decide(thread_id, decision, approver_id, comments, now, taken_by_workflow)
 
-    def close_approval(self, thread_id: str, status: str) -> None:
-        self.approvals.close(thread_id, status)
+    def undo_approval(self, thread_id: str, decided: dict[str, Any], status: str = "pending") -> None:
+        self.approvals.undo(thread_id, decided, status)
+
+    def close_approval(self, thread_id: str, status: str, execution_arn: str | None = None) -> None:
+        self.approvals.close(thread_id, status, execution_arn)
 
 
 def store_from_env() -> Store:

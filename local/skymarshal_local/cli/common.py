@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.text import Text
 from typer.core import TyperGroup
 
 from skymarshal_local.cli.render import err
@@ -22,7 +23,8 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    """Print `error: message` (the message as text, never as Rich markup: it may quote user data) and exit."""
+    err.print(Text("error: ", style="bold red") + Text(str(message)))
     raise typer.Exit(code)
 
 

@@ -29,13 +29,17 @@ def start(
     if as_json:
         print(json.dumps({"thread_id": event.thread_id, "execution_arn": arn}))
     else:
-        console.print(f"started thread [bold]{event.thread_id}[/]\n{arn}")
+        console.print(f"started thread {event.thread_id}\n{arn}", markup=False)
 
 
 def _decide(thread_id: str, approved: bool, approver: str, comment: str, endpoint_url: str | None,
             stack_name: str | None, region: str | None, wait: bool, as_json: bool) -> None:
+    if not 1 <= len(approver.strip()) <= 128:
+        fail(f"--approver: 1 to 128 characters (got {len(approver.strip())})", code=2)
+    if len(comment) > 2000:
+        fail(f"--comment: at most 2000 characters (got {len(comment)})", code=2)
     target = target_for(endpoint_url, stack_name, region)
-    response = target.decide(thread_id, approved, approver, comment)
+    response = target.decide(thread_id, approved, target.approver_identity(approver.strip()), comment)
     result: dict[str, Any] = {"thread_id": thread_id, "approval": response}
     if wait:
         desc = target.wait(target.execution_arn(thread_id), TERMINAL, timeout=60)
@@ -45,13 +49,15 @@ def _decide(thread_id: str, approved: bool, approver: str, comment: str, endpoin
     elif wait and "decision" in result:
         print_decision(result)
     else:
-        console.print(f"{'approved' if approved else 'rejected'} thread {thread_id} as {approver}")
+        console.print(f"{'approved' if approved else 'rejected'} thread {thread_id} as"
+                      f" {response.get('approver_id', approver)}", markup=False)
 
 
 @app.command()
 def approve(
     thread_id: Annotated[str, typer.Argument(help="Thread id (= event id).")],
-    approver: Annotated[str, typer.Option("--approver", help="Your approver id.")],
+    approver: Annotated[str, typer.Option("--approver", help="Your approver id (on a deployed stack: a display"
+                                          " name beside the identity of your AWS credentials).")],
     comment: Annotated[str, typer.Option("--comment", help="Optional comment.")] = "",
     wait: Annotated[bool, typer.Option(help="Wait for the workflow to finish and print the decision.")] = True,
     endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,

@@ -109,7 +109,7 @@ def print_decision(result: dict[str, Any]) -> None:
     a = result.get("approval") or {}
     if a.get("approver_id"):
         console.print(f"Approval: {a['decision']} by {a['approver_id']} at {a.get('decided_at')}"
-                      + (f" — “{a['comments']}”" if a.get("comments") else ""))
+                      + (f" — “{a['comments']}”" if a.get("comments") else ""), markup=False)
 
 
 def binding_constraints_table(constraints: list[dict[str, Any]]) -> Table:

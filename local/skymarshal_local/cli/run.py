@@ -82,7 +82,7 @@ def run(
     comment: Annotated[str, typer.Option("--comment", help="Approval or rejection comment.")] = "",
     ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data (import document JSON).")]
     = None,
-    approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 900,
+    approval_timeout: Annotated[int, typer.Option(min=1, help="Seconds the workflow waits for approval.")] = 900,
     hub_day: Annotated[float | None, typer.Option(
         "--hub-day", help="Use the generated hub-airline day at this scale (1.0 = ~1,000 flights; slow on moto) "
         "instead of the event's hand-made scenario.")] = None,
@@ -220,7 +220,7 @@ def serve(
     ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data to load.")] = None,
     scenarios: Annotated[bool, typer.Option(help="Load the four hand-made scenarios (events/ match them).")]
     = True,
-    approval_timeout: Annotated[int, typer.Option(help="Seconds the workflow waits for approval.")] = 3600,
+    approval_timeout: Annotated[int, typer.Option(min=1, help="Seconds the workflow waits for approval.")] = 3600,
     log_file: Annotated[Path | None, typer.Option(help="Append the Lambda handlers' logs here.")] = None,
     console_port: Annotated[int, typer.Option(help="Port of the web console and approval API (0 = off).")] = 8643,
     approver: Annotated[str, typer.Option(

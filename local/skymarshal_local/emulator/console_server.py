@@ -59,7 +59,8 @@ def http_api_event(method: str, target: str, headers: dict[str, str], body: byte
             "stage": "$default",
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
-            "authorizer": {"jwt": {"claims": {"sub": approver, "cognito:username": approver}, "scopes": []}},
+            "authorizer": {"jwt": {"claims": {"sub": approver, "cognito:username": approver,
+                                              "cognito:groups": ["duty-managers"]}, "scopes": []}},
         },
         "body": text,
         "isBase64Encoded": False,
@@ -119,6 +120,10 @@ class ConsoleServer:
                     self._send(413, {"content-type": "application/json"}, b'{"error": "body too large"}')
                     return
                 body = self.rfile.read(length) if length else b""
+                if self.command == "POST" and not server.same_origin(self.headers):
+                    self._send(403, {"content-type": "application/json"},
+                               b'{"error": "cross-origin write refused (Origin must be this console)", "status": 403}')
+                    return
                 event = http_api_event(self.command, self.path, dict(self.headers.items()), body, server.approver,
                                        self.headers.get("Host", f"127.0.0.1:{server.port}"))
                 status, headers, payload = server.invoke(event)
@@ -149,6 +154,18 @@ class ConsoleServer:
         RUNTIME.overrides["CONSOLE_URL"] = self.console_url
         self._console_url_set = True
         return self
+
+    def same_origin(self, headers: Any) -> bool:
+        """Every write signs in as the local duty manager, so it must come from this console's own page: the
+        browser's Origin (or, without one, Referer) must be this server; a cross-site form is refused. A
+        client that sends neither (curl, the tests' HTTP client) is not a browser and is let through."""
+        origin = headers.get("Origin") or ""
+        if not origin and headers.get("Referer"):
+            origin = "/".join(headers["Referer"].split("/", 3)[:3])
+        if not origin:
+            return True
+        host = headers.get("Host") or ""
+        return origin in {f"http://{host}", f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"}
 
     def invoke(self, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         """The function's response (payload 2.0 format) as (status, headers, body bytes)."""

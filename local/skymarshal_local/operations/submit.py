@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from skymarshal import intake
-from skymarshal_local.target import Target, TargetError
+from skymarshal_local.target import InvalidEventFile, Target, TargetError
 
 
 def event_bodies(path: Path) -> list[str]:
@@ -48,7 +48,8 @@ def send_bodies(target: Target, bodies: Iterable[str]) -> list[dict[str, Any]]:
 
 def submit(target: Target, paths: list[Path], validate: bool = True) -> list[dict[str, Any]]:
     """Send every event in `paths` to the intake queue. With `validate` (default) an event that the intake
-    would refuse is not sent and its reason is returned; `validate=False` sends it anyway (it then lands in
+    would refuse (malformed, unknown flight, contradicted by the operational data) is not sent and its reason
+    is returned; `validate=False` sends it anyway (it then lands in
     the dead-letter queue with the same reason). One result per event:
     {"path", "event_id", "status": "sent"|"invalid"|"error", "message_id" | "reason"}."""
     pending: list[tuple[dict[str, Any], str]] = []
@@ -57,11 +58,17 @@ def submit(target: Target, paths: list[Path], validate: bool = True) -> list[dic
         for body in event_bodies(Path(path)):
             result: dict[str, Any] = {"path": str(path), "event_id": None}
             try:
-                result["event_id"] = intake.parse_message(body).event_id
+                event = intake.parse_message(body)
+                result["event_id"] = event.event_id
+                if validate:
+                    target.admit(event)  # an unknown flight or an impossible event is not sent
             except intake.Rejection as rejection:
                 if validate:
                     results.append({**result, "status": "invalid", "reason": str(rejection)})
                     continue
+            except InvalidEventFile as refused:
+                results.append({**result, "status": "invalid", "reason": str(refused)})
+                continue
             pending.append((result, body))
             results.append(result)
     for (result, _), sent in zip(pending, send_bodies(target, [b for _, b in pending]), strict=True):
