@@ -15,7 +15,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from skymarshal.errors import CheckpointConflict, TransientDependencyError
-from skymarshal.models import ALL_AGENTS, DisruptionEvent
+from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS, DisruptionEvent
 from skymarshal_local.operations.redrive import redrive
 from skymarshal_local.target import TargetError
 from tests.conftest import TERMINAL, load_event

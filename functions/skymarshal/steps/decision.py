@@ -97,7 +97,9 @@ def approval_record(approval: dict[str, Any]) -> ApprovalRecord:
     if not isinstance(approval, dict):
         return _invalid(f"the answer is not a JSON object ({type(approval).__name__})")
     if "outcome" in approval:
-        comments = str(approval.get("comments") or "").strip()
+        rejection = approval.get("rejection")  # the SendTaskFailure error object {"Error", "Cause"?}
+        cause = rejection.get("Cause") if isinstance(rejection, dict) else None
+        comments = str(approval.get("comments") or cause or "").strip()
         if approval["outcome"] == "rejected" and not comments:
             return _invalid("rejected with SendTaskFailure(DecisionRejected) without a cause: a rejection needs"
                             " the reason as its cause")

@@ -95,7 +95,7 @@ def record_execution_status(change: ExecutionStatusChange, store: Store) -> dict
     store.put(thread_id, "execution_ended", {"status": change.status, "error": change.error,
                                               "cause": change.cause, "redrive_count": change.redriveCount},
               status=change.status.lower())
-    store.close_approval(thread_id, "execution_ended")
+    store.close_approval(thread_id, "execution_ended", change.executionArn)
     return {"action": "failed", "thread_id": thread_id, "failure": message}
 
 
