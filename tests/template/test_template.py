@@ -135,3 +135,20 @@ def test_approval_wait_has_a_timeout_and_ends_in_escalation_not_a_hang():
     assert wait["Resource"].endswith(".waitForTaskToken")
     assert wait["TimeoutSecondsPath"] == "$.approval_timeout_seconds"
     assert {c["Next"] for c in wait["Catch"]} == {"ApprovalTimedOut", "DecisionRejectedByDutyManager"}
+
+
+def test_every_configured_environment_can_raise_the_approval_age_alarm():
+    """The approval-age alarm must fire before the approval times out (1800 s against a 1800 s timeout never
+    fires): checked for the template's defaults and every environment in samconfig.toml."""
+    import re
+    import tomllib
+
+    params = load_template()["Parameters"]
+    defaults = {k: str(v.get("Default")) for k, v in params.items()}
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for env, section in config.items():
+        if not isinstance(section, dict):
+            continue
+        overrides = section.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
+        values = {**defaults, **dict(re.findall(r'(\w+)="?([^" ]+)"?', overrides))}
+        assert int(values["ApprovalAgeAlarmSeconds"]) < int(values["ApprovalTimeoutSeconds"]), env

@@ -192,7 +192,8 @@ class EmbeddedStack:
                 return f"arn:aws:iam::{ACCOUNT}:role/{physical}"
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
         if "Ref" in value:
-            return resources[value["Ref"]]
+            pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+            return pseudo.get(value["Ref"]) or resources[value["Ref"]]
         raise ValueError(f"unsupported intrinsic {value}")
 
 
