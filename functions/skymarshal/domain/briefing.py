@@ -37,6 +37,7 @@ _ABBREVIATED = re.compile(r"^(\d+(?:\.\d+)?)([kKmM])$")
 _WITH_UNIT = re.compile(r"^(\d+(?:\.\d+)?)(min|mins|h|hr|hrs|km|kg|t|pax|st|nd|rd|th|x)$")
 _TAIL_WITHOUT_DIGITS = re.compile(r"^[A-Z]{1,2}-[A-Z]{3,5}$")  # D-AIBC, G-EUPT
 _DOTTED_REFERENCE = re.compile(r"^[A-Z]{2,}(?:\.[A-Z0-9]+)+")  # ORO.FTL, CS.FTL.1
+_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T((\d{2}:\d{2})(?::\d{2})?)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _SCALE = {"k": Decimal(1000), "m": Decimal(1_000_000)}
 
@@ -238,7 +239,10 @@ class FactIndex:
         for value in _strings_and_numbers(facts):
             if isinstance(value, str):
                 text = _THOUSANDS.sub("", value)
-                tokens.update(t.upper() for t in _TOKEN.findall(text))
+                for token in _TOKEN.findall(text):
+                    tokens.add(token.upper())
+                    if m := _ISO_TIME.match(token):  # 2026-12-01T05:45:00 also reads as 2026-12-01, 05:45
+                        tokens.update(p for p in m.groups() if p)
                 numbers.update(Decimal(n) for n in _DIGITS.findall(text))
             elif math.isfinite(value):
                 numbers.add(abs(Decimal(str(value))))
