@@ -33,11 +33,11 @@ def _role_policies(cfn: dict, role: str) -> list[dict]:
 
 def test_bedrock_is_allowed_only_for_the_configured_model_and_not_at_all_without_one():
     cfn = templatecheck.translated()
-    conditional = [p["Fn::If"] for p in _role_policies(cfn, "BriefingFunctionRole") if "Fn::If" in p]
+    statements = [s for p in _role_policies(cfn, "BriefingFunctionRole") for s in p["PolicyDocument"]["Statement"]]
+    conditional = [s["Fn::If"] for s in statements if "Fn::If" in s]
     assert len(conditional) == 1
-    condition, policy, otherwise = conditional[0]
+    condition, statement, otherwise = conditional[0]
     assert condition == "BriefingEnabled" and otherwise == {"Ref": "AWS::NoValue"}
-    [statement] = policy["PolicyDocument"]["Statement"]
     assert statement["Action"] == ["bedrock:InvokeModel"]
     assert statement["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${BriefingModelId}"}

@@ -67,10 +67,10 @@ def test_function_policies_name_their_resources(cfn):
     for name, res in cfn["Resources"].items():
         if res["Type"] != "AWS::IAM::Role" or name.startswith("DisruptionStateMachine"):
             continue
-        for entry in res["Properties"].get("Policies", []):
-            # a conditional policy (Fn::If [condition, policy, AWS::NoValue]) is checked as its policy
-            policy = entry["Fn::If"][1] if "Fn::If" in entry else entry
-            for statement in policy["PolicyDocument"]["Statement"]:
+        for policy in res["Properties"].get("Policies", []):
+            for entry in policy["PolicyDocument"]["Statement"]:
+                # a conditional statement (Fn::If [condition, statement, AWS::NoValue]) is checked as its statement
+                statement = entry["Fn::If"][1] if "Fn::If" in entry else entry
                 assert statement["Resource"] != "*", f"{name}: {statement}"
 
 

@@ -18,12 +18,12 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "domain"))
-from domain_scenarios import run_pipeline  # noqa: E402
-from test_briefing_guard import FAITHFUL_EY123  # noqa: E402
+from domain_scenarios import run_pipeline
+from test_briefing_guard import FAITHFUL_EY123
 
-from skymarshal import briefing as service  # noqa: E402
-from skymarshal.domain.briefing import briefing_facts, template_briefing  # noqa: E402
-from skymarshal.models import Briefing  # noqa: E402
+from skymarshal import briefing as service
+from skymarshal.domain.briefing import briefing_facts, template_briefing
+from skymarshal.models import Briefing
 
 MODEL = "amazon.nova-lite-v1:0"
 
