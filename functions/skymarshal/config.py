@@ -48,6 +48,11 @@ DEFAULTS: dict[str, str] = {
     "CONSOLE_LOGIN_URL": "",  # ApprovalApi: Cognito hosted UI; empty -> no sign-in
     "CONSOLE_CLIENT_ID": "",
     "API_BASE": "",
+    # The duty manager's briefing (skymarshal.briefing): a Bedrock model writes it when a model id is set.
+    "BRIEFING_MODEL_ID": "",  # empty: the deterministic template briefing only
+    "BRIEFING_MAX_TOKENS": "700",  # the model's output token limit
+    "BRIEFING_TIMEOUT_SECONDS": "20",  # botocore read timeout of one Converse call
+    "BRIEFING_MAX_ATTEMPTS": "3",  # botocore attempts (throttling, timeouts) before the template is used
 }
 VARIABLES = (*REQUIRED, *DEFAULTS)
 
@@ -83,6 +88,10 @@ class Settings:
     console_login_url: str
     console_client_id: str
     api_base: str
+    briefing_model_id: str
+    briefing_max_tokens: int
+    briefing_timeout_seconds: int
+    briefing_max_attempts: int
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -108,6 +117,10 @@ class Settings:
             console_login_url=v["CONSOLE_LOGIN_URL"],
             console_client_id=v["CONSOLE_CLIENT_ID"],
             api_base=v["API_BASE"],
+            briefing_model_id=v["BRIEFING_MODEL_ID"].strip(),
+            briefing_max_tokens=int(v["BRIEFING_MAX_TOKENS"]),
+            briefing_timeout_seconds=int(v["BRIEFING_TIMEOUT_SECONDS"]),
+            briefing_max_attempts=int(v["BRIEFING_MAX_ATTEMPTS"]),
         )
 
     def _get(self, name: str) -> str:

@@ -2,7 +2,8 @@
 in EVENTS_TOPIC_ARN (template.yaml: DecisionEventsTopic), with the message attribute `event_type` so a
 subscriber can filter (SNS subscription filter policy {"event_type": ["DecisionMade"]}).
 
-Message body (JSON): {"event_type", "version": 1, "thread_id", "occurred_at", "detail": {...}}.
+Message body (JSON): {"event_type", "version": 1, "thread_id", "occurred_at", "detail": {...}}; the detail of
+ApprovalRequested starts with the duty manager's briefing ({"text", "source": "model"|"template"}).
 The task token never leaves the checkpoint store. Without EVENTS_TOPIC_ARN (unit tests, a library caller)
 nothing is published. A publish failure after botocore's bounded retries is logged, counted
 (OutboundEventFailed) and does not fail the step: the decision itself is already checkpointed.
@@ -78,9 +79,11 @@ def _count_failure() -> None:
 
 
 def approval_requested(thread_id: str, flight_number: str, summary: dict[str, Any], expires_at: str,
-                       execution_arn: str) -> str | None:
-    """A duty manager must approve or reject `thread_id` before `expires_at`."""
+                       execution_arn: str, briefing: Any = None) -> str | None:
+    """A duty manager must approve or reject `thread_id` before `expires_at`. The briefing (a
+    `models.Briefing`: the guarded model text or the template's) heads the detail."""
     detail: dict[str, Any] = {
+        "briefing": None if briefing is None else {"text": briefing.text, "source": briefing.source},
         "flight": {"flight_number": flight_number},
         "summary": {k: summary.get(k) for k in (
             "recommended_option", "recommended_kind", "description", "cost_eur", "confidence", "escalated",

@@ -2,6 +2,8 @@
 
 - `thread`: status, flight, outcome; `approval`: the pending (or decided) approval with its age and priority —
   never the task token;
+- `briefing`: the duty manager's briefing, read first (text, source `model`|`template`, why a model's text was
+  discarded, the model id and token counts — not the facts or the prompt, which stay in the checkpoint);
 - `decision`: the arbitrator's decision (recommended + ranked alternatives with itemised costs, binding
   constraints, citations, escalation reasons);
 - `matrix`: every option × every agent, phase 1 and phase 2 (score, feasible, broken binding rules), so the
@@ -90,8 +92,25 @@ def approval_public(approval: dict[str, Any] | None, now: datetime) -> dict[str,
         "comments": approval.get("comments"),
         "decided_at": approval.get("decided_at"),
         "reasons": (summary.get("approval") or {}).get("reasons", []),
-        "summary": {k: v for k, v in summary.items() if k not in ("approval", "decision")},
+        "summary": {k: v for k, v in summary.items() if k not in ("approval", "decision", "briefing")},
         "priority": priority(summary, approval.get("approval_expires_at") if waiting else None, now),
+    }
+
+
+def briefing_public(briefing: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The briefing as the console and `skymarshal show` present it (the newest `briefing` checkpoint)."""
+    if not briefing:
+        return None
+    model = briefing.get("model") or {}
+    guard = briefing.get("guard") or {}
+    return {
+        "text": briefing.get("text"),
+        "source": briefing.get("source"),
+        "fallback_reason": briefing.get("fallback_reason"),
+        "model_id": model.get("model_id"),
+        "input_tokens": model.get("input_tokens"),
+        "output_tokens": model.get("output_tokens"),
+        "guard_passed": guard.get("passed"),
     }
 
 
@@ -246,6 +265,7 @@ def build(store: Store, thread_id: str, now: datetime | None = None) -> dict[str
                                               "replay_of")},
         "event": (latest.get("start") or {}).get("payload"),
         "approval": approval_public(store.get_approval(thread_id), now),
+        "briefing": briefing_public((latest.get("briefing") or {}).get("payload")),
         "decision": decision,
         "matrix": _matrix(options, views, agents_in_views, decision),
         "agents": agents,

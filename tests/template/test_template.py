@@ -68,7 +68,9 @@ def test_function_policies_name_their_resources(cfn):
         if res["Type"] != "AWS::IAM::Role" or name.startswith("DisruptionStateMachine"):
             continue
         for policy in res["Properties"].get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
+            for entry in policy["PolicyDocument"]["Statement"]:
+                # a conditional statement (Fn::If [condition, statement, AWS::NoValue]) is checked as its statement
+                statement = entry["Fn::If"][1] if "Fn::If" in entry else entry
                 assert statement["Resource"] != "*", f"{name}: {statement}"
 
 

@@ -155,6 +155,7 @@ function renderThread(view) {
       ${d && d.escalated ? `<p class="alert">Escalated: ${d.escalation_reasons.map(esc).join("; ")}</p>` : ""}
       ${ap && ap.reasons.length ? `<p class="small">Approval needed: ${ap.reasons.map(esc).join("; ")}</p>` : ""}
     </header>
+    ${briefingBlock(view.briefing)}
 
     <section aria-labelledby="decide-title" class="decide">
       <h3 id="decide-title">Your decision</h3>
@@ -195,6 +196,18 @@ function renderThread(view) {
   $("#thread").hidden = false;
   const form = $("#decision-form");
   if (form) form.addEventListener("submit", onDecide);
+}
+
+// The duty manager's briefing heads the page: the model's (checked against the decision's facts) or the template's.
+function briefingBlock(b) {
+  if (!b) return "";
+  const paragraphs = b.text.split("\n").map((line) =>
+    `<p>${esc(line).replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")}</p>`).join("");
+  const who = b.source === "model" ? `written by ${esc(b.model_id)}, every figure checked against the decision` : "written from the decision's facts";
+  return `<section aria-labelledby="briefing-title" class="briefing">
+      <h3 id="briefing-title">Briefing</h3>${paragraphs}
+      <p class="small muted">${who}${b.fallback_reason ? ` · model text discarded: ${esc(b.fallback_reason)}` : ""}</p>
+    </section>`;
 }
 
 function decisionForm() {

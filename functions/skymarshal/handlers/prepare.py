@@ -17,7 +17,9 @@ from skymarshal.stores import store_from_env
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = steps.PrepareTask.model_validate(event)
-    prepared = steps.prepare(task, store_from_env(), DynamoOpsReader(), policy(), settings().approval_timeout_seconds)
+    s = settings()
+    prepared = steps.prepare(task, store_from_env(), DynamoOpsReader(), policy(), s.approval_timeout_seconds,
+                             briefing_enabled=bool(s.briefing_model_id))
     metrics.add_metric(name="DisruptionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("prepared", extra={"options": prepared.option_ids})
     return prepared.model_dump(mode="json")

@@ -12,6 +12,7 @@ through the state machine by reference (`Ref`), so the execution state stays far
 - `validation`: how a validation error reads in a message.
 """
 
+from skymarshal.models.briefing import Briefing, BriefingSource, BriefingTask, GuardVerdict, ModelCall
 from skymarshal.models.core import (
     ALL_AGENTS,
     BUSINESS_AGENTS,
@@ -82,6 +83,9 @@ __all__ = [
     "ApprovalTask",
     "ArbitrationTask",
     "BindingConstraint",
+    "Briefing",
+    "BriefingSource",
+    "BriefingTask",
     "Citation",
     "Constraint",
     "Decision",
@@ -90,6 +94,8 @@ __all__ = [
     "DisruptionType",
     "FinalResult",
     "FinalizeTask",
+    "GuardVerdict",
+    "ModelCall",
     "OptionAssessment",
     "OptionKind",
     "Origin",

@@ -121,6 +121,7 @@ class DecisionSummary(Strict):
     binding_constraints: int
     approval: ApprovalRequirement
     decision: Ref
+    briefing: Ref | None = None  # the duty manager's briefing (template, or the model's once WriteBriefing ran)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ class Prepared(Strict):
     option_ids: list[str]
     agents: list[AgentSlot]
     approval_timeout_seconds: int
+    # The state machine runs WriteDutyManagerBriefing only when a model is configured (BriefingModelId).
+    briefing_enabled: bool = False
     # Replay (time travel): where the state machine resumes, with the stored views it resumes from.
     resume_at: ResumeAt = "phase1"
     phase1: list[AgentSummary] | None = None

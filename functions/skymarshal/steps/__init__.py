@@ -6,7 +6,8 @@ are contracts in skymarshal.models (re-exported here, so `steps.AgentTask` names
 
 - `prepare`: validate the event, snapshot, options (fresh, redriven, replayed; `replay` copies another thread);
 - `agents`: an agent's assessment or revision, and a failed agent;
-- `decision`: arbitrate, request approval, finalize.
+- `decision`: arbitrate, request approval, finalize;
+- `briefing`: the optional model-written briefing of the decision, under the guard.
 """
 
 from skymarshal.approvals import mask_token, pseudonym
@@ -16,6 +17,7 @@ from skymarshal.models import (
     AgentTask,
     ApprovalTask,
     ArbitrationTask,
+    BriefingTask,
     FinalizeTask,
     FinalResult,
     Prepared,
@@ -25,6 +27,7 @@ from skymarshal.models import (
     describe_validation_error,
 )
 from skymarshal.steps.agents import record_agent_failure, run_agent
+from skymarshal.steps.briefing import write_briefing
 from skymarshal.steps.context import summarize
 from skymarshal.steps.decision import approval_record, arbitrate, finalize, request_approval
 from skymarshal.steps.prepare import parse_event, prepare
@@ -35,6 +38,7 @@ __all__ = [
     "AgentTask",
     "ApprovalTask",
     "ArbitrationTask",
+    "BriefingTask",
     "FinalResult",
     "FinalizeTask",
     "PrepareTask",
@@ -53,4 +57,5 @@ __all__ = [
     "request_approval",
     "run_agent",
     "summarize",
+    "write_briefing",
 ]

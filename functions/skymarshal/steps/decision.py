@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from skymarshal import domain, events_out
 from skymarshal.approvals import mask_token
+from skymarshal.domain.briefing import briefing_facts, template_briefing
 from skymarshal.domain.policy import Policy
 from skymarshal.errors import SafetyAgentFailed
 from skymarshal.models import (
@@ -18,6 +19,7 @@ from skymarshal.models import (
     ApprovalResponse,
     ApprovalTask,
     ArbitrationTask,
+    Briefing,
     Decision,
     DecisionSummary,
     FinalizeTask,
@@ -48,6 +50,12 @@ def arbitrate(
               "approval_required": requirement.required},
     )
     rec = decision.recommended
+    facts = briefing_facts(decision, options, snapshot, views, requirement.reasons)
+    text = template_briefing(facts)
+    briefing = store.put(task.thread_id, "briefing",
+                         Briefing(thread_id=task.thread_id, text=text, source="template", template_text=text,
+                                  facts=facts),
+                         status="template")
     store.set_status(task.thread_id, "active", decision_checkpoint=cp.checkpoint_id)
     return DecisionSummary(
         thread_id=task.thread_id,
@@ -61,6 +69,7 @@ def arbitrate(
         binding_constraints=len(decision.binding_constraints),
         approval=requirement,
         decision=cp.ref,
+        briefing=briefing.ref,
     )
 
 
@@ -75,8 +84,9 @@ def request_approval(task: ApprovalTask, store: Store) -> dict[str, Any]:
         status="pending",
     )
     store.set_status(task.thread_id, "awaiting_approval", approval_expires_at=record["approval_expires_at"])
+    briefing = Briefing.model_validate(store.load(task.decision.briefing)) if task.decision.briefing else None
     events_out.approval_requested(task.thread_id, task.decision.flight_number, summary,
-                                  record["approval_expires_at"], task.execution_arn)
+                                  record["approval_expires_at"], task.execution_arn, briefing)
     return {"thread_id": task.thread_id, "status": "pending", "expires_at": record["approval_expires_at"]}
 
 

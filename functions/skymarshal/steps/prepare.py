@@ -87,7 +87,8 @@ def admit(event: DisruptionEvent, reader: OpsReader, policy: Policy) -> None:
 
 
 def prepare(
-    task: PrepareTask, store: Store, reader: OpsReader, policy: Policy, approval_timeout_seconds: int
+    task: PrepareTask, store: Store, reader: OpsReader, policy: Policy, approval_timeout_seconds: int,
+    briefing_enabled: bool = False,
 ) -> Prepared:
     """Open the thread and checkpoint what the agents read; see the module docstring for the three paths."""
     timer = Timer()
@@ -114,6 +115,7 @@ def prepare(
         option_ids=setup.option_ids,
         agents=[AgentSlot(agent=a, safety=a in SAFETY_AGENTS) for a in ALL_AGENTS],
         approval_timeout_seconds=approval_timeout_seconds,
+        briefing_enabled=briefing_enabled,
         replay_of=resume.replay_of if resume else None,
         resume_at=setup.resume.resume_at,
         phase1=setup.resume.phase1,

@@ -10,7 +10,15 @@ import typer
 
 from skymarshal.models import Ref
 from skymarshal_local.cli.common import TERMINAL, EndpointOpt, JsonOpt, RegionOpt, StackOpt, fail, target_for
-from skymarshal_local.cli.render import console, print_checkpoints, print_decision, print_thread, print_threads
+from skymarshal_local.cli.render import (
+    briefing_of,
+    console,
+    print_briefing,
+    print_checkpoints,
+    print_decision,
+    print_thread,
+    print_threads,
+)
 from skymarshal_local.operations.audit import list_threads
 from skymarshal_local.target import read_event
 
@@ -150,9 +158,11 @@ def show(
             if decision_cp else None
         result = {"thread_id": thread_id, "execution_arn": thread["execution_arn"],
                   "outcome": None, "status": desc["status"], "decision": decision, "approval": None}
+    result["briefing"] = briefing_of(target, thread_id)
     if as_json:
         print(json.dumps(result, indent=2, default=str))
         return
+    print_briefing(result["briefing"])
     if result.get("decision"):
         print_decision({**result, "outcome": result.get("outcome") or thread["status"]})
     print_checkpoints(store.history(thread_id))

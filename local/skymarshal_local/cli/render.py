@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS
+from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS, Ref
+from skymarshal.threadview import briefing_public
 from skymarshal_local.emulator.stack import EmbeddedStack
 from skymarshal_local.target import Target
 
@@ -77,7 +78,26 @@ def print_result(target: Target, desc: dict[str, Any], as_json: bool, extra: dic
     if as_json:
         print(json.dumps({**result, **(extra or {})}, indent=2))
         return
+    print_briefing(briefing_of(target, result["thread_id"]))
     print_decision(result)
+
+
+def briefing_of(target: Target, thread_id: str) -> dict[str, Any] | None:
+    """The thread's newest briefing (model or template), as the console shows it."""
+    cp = target.store.latest(thread_id, "briefing")
+    if cp is None:
+        return None
+    return briefing_public(target.store.load(Ref(thread_id=thread_id, checkpoint_id=cp["checkpoint_id"])))
+
+
+def print_briefing(briefing: dict[str, Any] | None) -> None:
+    """The duty manager's briefing, first: who wrote it, and why a model's text was discarded."""
+    if not briefing:
+        return
+    source = f"written by {briefing['model_id']}, checked" if briefing["source"] == "model" else "template"
+    note = f"\n[dim]model text discarded: {briefing['fallback_reason']}[/]" if briefing.get("fallback_reason") else ""
+    text = briefing["text"].replace("[", "\\[").replace("**", "")
+    console.print(Panel(text + note, title=f"Briefing ({source})", border_style="cyan"))
 
 
 def print_decision(result: dict[str, Any]) -> None:

@@ -90,6 +90,8 @@ def collect(target: Target, thread_id: str) -> dict[str, Any]:
     arbitration = [c for c in checkpoints if c["step"] == "arbitration"]
     if arbitration:
         decision = store.load(Ref(thread_id=thread_id, checkpoint_id=arbitration[-1]["checkpoint_id"]))
+    briefings = [c for c in checkpoints if c["step"] == "briefing"]
+    briefing = store.load(Ref(thread_id=thread_id, checkpoint_id=briefings[-1]["checkpoint_id"])) if briefings else None
     events, execution = _events(target, thread.get("execution_arn"))
     rows = [_event_row(e) for e in events]
     timeline = sorted(
@@ -102,6 +104,7 @@ def collect(target: Target, thread_id: str) -> dict[str, Any]:
         "thread": thread,
         "execution": execution,
         "approval": {k: v for k, v in approval.items() if k not in ("PK", "SK")},
+        "briefing": briefing,  # the newest: text, source, facts, the model call (prompt, tokens), the guard
         "decision": decision,
         "checkpoints": checkpoints,
         "execution_events": rows,
@@ -141,6 +144,7 @@ def _cell(value: Any) -> str:
 
 def _markdown(data: dict[str, Any]) -> str:
     out = _md_header(data["thread"], data["execution"])
+    out += _md_briefing(data.get("briefing"))
     out += _md_decision(data["decision"] or {})
     out += _md_approval(data["approval"])
     out += _md_agents(data["checkpoints"])
@@ -161,6 +165,23 @@ def _md_header(t: dict[str, Any], ex: dict[str, Any]) -> list[str]:
     ):
         if value not in (None, ""):
             out.append(f"| {label} | {_cell(value)} |")
+    return out
+
+
+def _md_briefing(b: dict[str, Any] | None) -> list[str]:
+    """The briefing the duty manager read, who wrote it, and the guard's verdict on a model's text."""
+    if not b:
+        return []
+    out = ["", "## Briefing", "", b["text"], ""]
+    model, verdict = b.get("model") or {}, b.get("guard") or {}
+    if model:
+        out.append(f"- Model `{model['model_id']}`: {model.get('input_tokens')} input / "
+                   f"{model.get('output_tokens')} output tokens, max {model['max_tokens']}"
+                   + (f", error {_cell(model['error'])}" if model.get("error") else ""))
+        out.append(f"- Guard: {'passed' if verdict.get('passed') else 'not passed'}"
+                   + (f" ({_cell('; '.join(verdict.get('reasons', [])))})" if verdict.get("reasons") else ""))
+    out.append(f"- Written by: {'the model' if b['source'] == 'model' else 'the template'}"
+               + (f"; model text discarded: {_cell(b['fallback_reason'])}" if b.get("fallback_reason") else ""))
     return out
 
 
