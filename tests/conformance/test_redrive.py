@@ -244,8 +244,9 @@ def test_an_aborted_execution_is_redriven_from_the_state_it_was_in(aws: dict[str
               "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Hold"},
               "Done": {"Type": "Succeed"}}
     arn = start(aws, "aborted", states, "First", {"key": "x"})
-    deadline = time.monotonic() + DEADLINE_S
-    while runs(aws, "first", "x") == 0 and time.monotonic() < deadline:
+    deadline = time.monotonic() + DEADLINE_S  # stop it once it is waiting in the Hold loop (First is done)
+    while not any(e.get("stateEnteredEventDetails", {}).get("name") == "Pause" for e in history(aws, arn)):
+        assert time.monotonic() < deadline, "never reached Pause"
         time.sleep(0.02)
     aws["sfn"].stop_execution(executionArn=arn, error="Operator", cause="test")
     assert settle(aws, arn)["status"] == "ABORTED"

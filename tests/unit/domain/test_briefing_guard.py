@@ -11,12 +11,13 @@ from skymarshal.domain.briefing import briefing_facts, guard, template_briefing
 # Written by hand from the EY123 decision (README "One decision explained"), in a colleague's words.
 FAITHFUL_EY123 = """**What happened.** EY123 AUH-FRA on 2026-12-01: hydraulic leak on A6-BLA, reported at 05:45 UTC, \
 180 min delay.
-**What we recommend and why.** OPT-3: swap to A6-BLG (B789) and leave 25 min late. Confidence 74%.
+**What we recommend and why.** OPT-3: swap to A6-BLG (B789) and leave 25 min late. Confidence 84%.
 **Cost.** About €13k: the €5,000 swap, €3,000 EU261 compensation, €2,500 delay and €2,000 slot loss.
 **Who is affected.** 230 passengers, 10 connecting at FRA; fresh fish 607-12300011 (PER) is on board.
 **Ruled out.** OPT-1: crew C123A would reach an FDP of 14:20 against 12:00 under EASA ORO.FTL.205(b) Table 2 \
 (860 min against 720, margin -140).
-**What to watch.** Re-coordinate the FRA slot. Alternatives: OPT-5 cancel at €231,830, OPT-2 at €165,690."""
+**What to watch.** Re-coordinate the FRA slot. Alternatives: OPT-4 (A6-BLB) at the same €12,988, OPT-2 at \
+€165,690."""
 
 
 @pytest.fixture(scope="module")
