@@ -56,14 +56,37 @@ def test_schema_ops_data_prints_the_import_document_schema():
     assert {"airports", "aircraft", "flights", "crew", "bookings", "cargo"} <= set(schema["properties"])
 
 
+def run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """`run` in its own process: its own state directory, and no `skymarshal serve` to find (port 9 is refused)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")]),
+            "SKYMARSHAL_STATE_DIR": str(tmp_path / "state"), "SKYMARSHAL_ENDPOINT_URL": "http://127.0.0.1:9", **extra}
+
+
 @pytest.mark.workflow
-def test_run_json_prints_one_decision_document():
+def test_run_keeps_the_thread_in_its_state_directory_for_the_next_process(tmp_path):
+    from skymarshal_local.emulator.statedir import StateDir
+
+    result = subprocess.run(
+        [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey456-crew-sickness.json"),
+         "--approve", "--approver", "dm-42", "--json"],
+        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, env=run_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    thread_id = json.loads(result.stdout)["thread_id"]
+
+    state = StateDir(tmp_path / "state")
+    records = state._read("stepfunctions.pickle", [])
+    assert [r["status"] for r in records if r["name"] == thread_id] == ["SUCCEEDED"]
+    tables = {p.stem: p.read_bytes() for p in (tmp_path / "state" / "dynamodb").glob("*CheckpointTable*")}
+    assert tables and all(thread_id.encode() in data for data in tables.values())
+
+
+@pytest.mark.workflow
+def test_run_json_prints_one_decision_document(tmp_path):
     # its own process: the embedded stack (moto) is process-global
     result = subprocess.run(
         [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey456-crew-sickness.json"),
          "--approve", "--approver", "dm-42", "--comment", "ok", "--json"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])},
+        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, env=run_env(tmp_path),
     )
 
     assert result.returncode == 0, result.stderr
@@ -75,13 +98,11 @@ def test_run_json_prints_one_decision_document():
 
 
 @pytest.mark.workflow
-def test_run_with_an_injected_safety_failure_is_redriven_to_a_decision():
+def test_run_with_an_injected_safety_failure_is_redriven_to_a_decision(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey123-technical-delay.json"),
          "--inject-failure", "crew_compliance", "--approve", "--approver", "dm-42"],
-        capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")]),
-             "COLUMNS": "200"},
+        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, env=run_env(tmp_path, COLUMNS="200"),
     )
 
     assert result.returncode == 0, result.stderr
