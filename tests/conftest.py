@@ -25,7 +25,7 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 def stack() -> Iterator[Any]:
     from skymarshal_local.emulator.stack import EmbeddedStack
 
-    s = EmbeddedStack(parameters={"ApprovalTimeoutSeconds": "60"}).start()
+    s = EmbeddedStack(parameters={"ApprovalTimeoutSeconds": "3600"}).start()
     yield s
     s.stop()
 

@@ -17,6 +17,9 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
 SCENARIOS = ROOT / "data" / "scenarios"
+# Where `serve` and `run` keep the embedded stack's state between processes (.skymarshal/ is git-ignored);
+# `--state-dir` / SKYMARSHAL_STATE_DIR choose another.
+DEFAULT_STATE_DIR = ROOT / ".skymarshal" / "state"
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

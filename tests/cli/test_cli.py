@@ -57,14 +57,37 @@ def test_schema_ops_data_prints_the_import_document_schema():
     assert {"airports", "aircraft", "flights", "crew", "bookings", "cargo"} <= set(schema["properties"])
 
 
+def run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """`run` in its own process: its own state directory, and no `skymarshal serve` to find (port 9 is refused)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")]),
+            "SKYMARSHAL_STATE_DIR": str(tmp_path / "state"), "SKYMARSHAL_ENDPOINT_URL": "http://127.0.0.1:9", **extra}
+
+
 @pytest.mark.workflow
-def test_run_json_prints_one_decision_document():
+def test_run_keeps_the_thread_in_its_state_directory_for_the_next_process(tmp_path):
+    from skymarshal_local.emulator.statedir import StateDir
+
+    result = subprocess.run(
+        [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey456-crew-sickness.json"),
+         "--approve", "--approver", "dm-42", "--json"],
+        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, env=run_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    thread_id = json.loads(result.stdout)["thread_id"]
+
+    state = StateDir(tmp_path / "state")
+    records = state._read("stepfunctions.pickle", [])
+    assert [r["status"] for r in records if r["name"] == thread_id] == ["SUCCEEDED"]
+    tables = {p.stem: p.read_bytes() for p in (tmp_path / "state" / "dynamodb").glob("*CheckpointTable*")}
+    assert tables and all(thread_id.encode() in data for data in tables.values())
+
+
+@pytest.mark.workflow
+def test_run_json_prints_one_decision_document(tmp_path):
     # its own process: the embedded stack (moto) is process-global
     result = subprocess.run(
         [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey456-crew-sickness.json"),
          "--approve", "--approver", "dm-42", "--comment", "ok", "--json"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])},
+        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, env=run_env(tmp_path),
     )
 
     assert result.returncode == 0, result.stderr
@@ -80,15 +103,15 @@ def test_run_json_prints_one_decision_document():
     ("crew_compliance", {"crew_compliance:1": 1} | {f"{a}:2": 1 for a in ALL_AGENTS}),
     ("regulatory:2", {"regulatory:2": 1}),
 ])
-def test_run_with_an_injected_safety_failure_redrives_only_that_agent(injection, invoked):
+def test_run_with_an_injected_safety_failure_redrives_only_that_agent(tmp_path, injection, invoked):
     """The README's recovery story: the failed agent alone is computed again (and, after a phase-1 failure,
     phase 2 runs for the first time), and the decision is the decision of a run without the failure."""
     cli = [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey123-technical-delay.json"),
            "--approve", "--approver", "dm-42", "--json"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])}
-    plain = subprocess.run(cli, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, env=env)
-    failed = subprocess.run([*cli, "--inject-failure", injection], capture_output=True, text=True, timeout=600,
-                            stdin=subprocess.DEVNULL, env=env)
+    plain = subprocess.run(cli, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
+                           env=run_env(tmp_path / "plain"))
+    failed = subprocess.run([*cli, "--inject-failure", injection], capture_output=True, text=True, timeout=900,
+                            stdin=subprocess.DEVNULL, env=run_env(tmp_path / "failed"))
     assert plain.returncode == 0 and failed.returncode == 0, failed.stderr
     baseline, result = json.loads(plain.stdout), json.loads(failed.stdout)
     agent, _, phase = injection.partition(":")
@@ -101,13 +124,11 @@ def test_run_with_an_injected_safety_failure_redrives_only_that_agent(injection,
 
 
 @pytest.mark.workflow
-def test_run_with_an_injected_safety_failure_tells_the_recovery_story():
+def test_run_with_an_injected_safety_failure_tells_the_recovery_story(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "skymarshal_local.cli", "run", str(ROOT / "events" / "ey123-technical-delay.json"),
          "--inject-failure", "crew_compliance", "--approve", "--approver", "dm-42"],
-        capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")]),
-             "COLUMNS": "200"},
+        capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, env=run_env(tmp_path, COLUMNS="200"),
     )
 
     assert result.returncode == 0, result.stderr

@@ -332,7 +332,7 @@ def test_approval_after_the_timeout_is_refused_and_the_thread_escalated(target, 
     runtime.overrides["APPROVAL_TIMEOUT_SECONDS"] = "2"
     event, arn = start(target, seed)
     assert target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"})["status"] == "AWAITING_APPROVAL"
-    desc = target.wait(arn, TERMINAL, timeout=30)
+    desc = target.wait(arn, TERMINAL, timeout=600)
     assert desc["status"] == "SUCCEEDED"
     assert json.loads(desc["output"])["outcome"] == "approval_timed_out"
     with pytest.raises(TargetError, match=r"approval expired \(expired at .*\); the workflow no longer waits"):

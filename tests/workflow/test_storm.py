@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from tests.workflow.test_intake import collect_dead_letters, executions, send, w
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 VALID, DUPLICATES, MALFORMED = 25, 17, 8  # 50 messages
+DEADLINE = 900  # seconds to wait for an event on a busy machine: a bound, never a speed target (see benchmarks/)
 
 
 def storm_events(dataset: Any, prefix: str, count: int) -> list[dict[str, Any]]:
@@ -67,24 +67,23 @@ def test_a_storm_of_50_messages_gives_one_workflow_per_event_and_a_reason_for_ev
     rng.shuffle(order)
     assert len(bodies) == 50
 
-    started = time.monotonic()
     ids = send(target, [bodies[i] for i in order])
     message_of = {i: ids[pos] for pos, i in enumerate(order)}
 
     # exactly one execution per valid event (duplicates started nothing)
     expected = Counter({e["event_id"]: 1 for e in events})
-    assert wait_for(lambda: executions(target, prefix) == expected, 30, 0.5), executions(target, prefix)
+    assert wait_for(lambda: executions(target, prefix) == expected, DEADLINE, 0.5), executions(target, prefix)
 
     # every malformed message in the DLQ, with its field and reason
     bad_ids = {message_of[VALID + DUPLICATES + k]: field for k, (_, field) in enumerate(bad)}
-    letters = collect_dead_letters(target, set(bad_ids), timeout=20)
+    letters = collect_dead_letters(target, set(bad_ids), timeout=DEADLINE)
     assert {i: letters[i]["field"] for i in letters} == bad_ids
     assert all(letters[i]["code"] in intake.REJECTION_CODES and letters[i]["reason"] for i in letters)
 
     # every valid event reaches a decision (awaiting the duty manager), which is then approved
     arns = {e["event_id"]: target.execution_arn(e["event_id"]) for e in events}
     for event_id, arn in arns.items():  # approved as each one arrives, well inside the approval timeout
-        status = target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"}, timeout=90)["status"]
+        status = target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"}, timeout=DEADLINE)["status"]
         assert status == "AWAITING_APPROVAL", (event_id, status)
         try:
             target.decide(event_id, True, "dm-storm", "storm plan approved")
@@ -94,8 +93,7 @@ def test_a_storm_of_50_messages_gives_one_workflow_per_event_and_a_reason_for_ev
                 print(json.dumps(e, default=str)[:400])
             raise
     for event_id, arn in arns.items():
-        desc = target.wait(arn, TERMINAL, timeout=60)
-        assert desc["status"] == "SUCCEEDED", event_id
+        desc = target.wait(arn, TERMINAL, timeout=DEADLINE)
+        assert desc["status"] == "SUCCEEDED", (event_id, desc["status"], desc.get("error"), desc.get("cause"))
         assert json.loads(desc["output"])["outcome"] == "approved"
     assert executions(target, prefix) == expected
-    assert time.monotonic() - started < 90

@@ -87,7 +87,7 @@ def test_unanswered_approval_times_out_into_escalation(target, seed, runtime):
     seed("ey321-weather-delay")
     event, arn = start(target, "ey321-weather-delay")
 
-    desc = target.wait(arn, TERMINAL, timeout=60)
+    desc = target.wait(arn, TERMINAL, timeout=600)
 
     assert desc["status"] == "SUCCEEDED"
     assert output(desc)["outcome"] == "approval_timed_out"

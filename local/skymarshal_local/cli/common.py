@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NoReturn
 
+import requests
 import typer
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from rich.text import Text
 from typer.core import TyperGroup
 
@@ -39,10 +47,25 @@ def target_for(endpoint_url: str | None, stack_name: str | None, region: str | N
 
 class OperatorErrors(TyperGroup):
     """The `skymarshal` group: a TargetError from any command (something the operator can fix) is printed as
-    `error: ...` and exits with its exit code (2 for an invalid event file, else 1), without a traceback."""
+    `error: ...` and exits with its exit code (2 for an invalid event file, else 1), without a traceback; so is
+    an endpoint that is unreachable or too slow, and an AWS API error (its code and message)."""
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, as vendored by typer
         try:
             return super().invoke(ctx)
         except TargetError as exc:
             fail(str(exc), exc.exit_code)
+        except (EndpointConnectionError, ConnectionClosedError, requests.ConnectionError) as exc:
+            fail(f"cannot reach {_where(exc)}: is it running? (`skymarshal serve`, or check --endpoint-url / "
+                 "--stack-name)")
+        except (ReadTimeoutError, ConnectTimeoutError, requests.Timeout) as exc:
+            fail(f"{_where(exc)} did not answer in time: the stack is busy or stuck; retry, and check "
+                 "`skymarshal serve`'s terminal")
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            fail(f"{exc.operation_name}: {error.get('Code', 'Error')}: {error.get('Message', str(exc))}")
+
+
+def _where(exc: BaseException) -> str:
+    url = getattr(exc, "kwargs", {}).get("endpoint_url") or getattr(getattr(exc, "request", None), "url", None)
+    return str(url) if url else "the stack"

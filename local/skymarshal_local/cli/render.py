@@ -171,7 +171,8 @@ def print_redrive_evidence(before: dict[tuple[str, int], int], after: dict[tuple
                   " failed agent alone was invoked again in its phase.[/]")
 
 
-def print_serve_banner(stack: EmbeddedStack, source: str, console_url: str | None, approver: str) -> None:
+def print_serve_banner(stack: EmbeddedStack, source: str, console_url: str | None, approver: str,
+                       state: str = "in memory only: Ctrl-C loses it") -> None:
     """What `skymarshal serve` is serving, and how to drive it with the plain AWS CLI."""
     url = stack.endpoint_url
     sm = stack.outputs["StateMachineArn"]
@@ -185,10 +186,11 @@ def print_serve_banner(stack: EmbeddedStack, source: str, console_url: str | Non
         f"  skymarshal token ey123-technical-delay --endpoint-url {url}\n"
         f"  aws --endpoint-url {url} --region us-east-1 stepfunctions send-task-success --task-token TOKEN \\\n"
         "      --task-output '{\"approved\": true, \"approver_id\": \"dm-42\", \"comments\": \"ok\"}'\n\n"
-        "Ctrl-C stops it (state is in memory only).",
-        title="SkyMarshal embedded stack", border_style="cyan"))
+        f"state      {state}\nCtrl-C stops it.",
+        title="SkyMarshal embedded stack: ready", border_style="cyan"))
     for key, value in stack.outputs.items():
-        console.print(f"  [dim]{key}[/] {value}")
+        if "${" not in value:  # an output moto's CloudFormation cannot resolve (e.g. the API's URL) is not shown
+            console.print(f"  [dim]{key}[/] {value}", soft_wrap=True)
 
 
 def print_thread(thread_id: str, doc: dict[str, Any]) -> None:

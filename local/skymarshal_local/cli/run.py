@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 import typer
 from rich.live import Live
@@ -14,9 +17,10 @@ from rich.markup import escape
 from rich.prompt import Prompt
 
 from skymarshal.models import ALL_AGENTS
-from skymarshal_local.cli.common import TERMINAL, JsonOpt, fail
+from skymarshal_local.cli.common import TERMINAL, EndpointOpt, JsonOpt, fail
 from skymarshal_local.cli.render import (
     console,
+    err,
     print_pending,
     print_redrive_evidence,
     print_result,
@@ -26,14 +30,14 @@ from skymarshal_local.cli.render import (
 from skymarshal_local.datagen import generate_day
 from skymarshal_local.emulator.console_server import ConsoleServer
 from skymarshal_local.emulator.stack import EmbeddedStack
-from skymarshal_local.localenv import DEFAULT_PORT, SCENARIOS
+from skymarshal_local.emulator.statedir import StateDirBusy
+from skymarshal_local.localenv import DEFAULT_ENDPOINT, DEFAULT_PORT, DEFAULT_STATE_DIR, SCENARIOS
 from skymarshal_local.operations.redrive import redrive
 from skymarshal_local.operations.seed import (
     OpsDataError,
     load_dataset_embedded,
-    load_dataset_into,
     read_dataset,
-    replace_ops_data,
+    replace_ops_data_embedded,
     scenario_for,
 )
 from skymarshal_local.target import Target, TargetError, read_event
@@ -41,35 +45,67 @@ from skymarshal_local.target import Target, TargetError, read_event
 app = typer.Typer()
 
 
+StateDirOpt = Annotated[Path, typer.Option(
+    "--state-dir", envvar="SKYMARSHAL_STATE_DIR",
+    help="Where the embedded stack keeps its state between processes (threads, checkpoints, approvals, ops data, "
+    "queues, executions).")]
+
+
 def _start_embedded(port: int, ops_data: Path | None, event_file: Path | None, approval_timeout: int,
-                    approval_policy: str | None = None,
-                    hub_day: float | None = None) -> tuple[EmbeddedStack, Target, str]:
-    """Start the embedded stack and load the operational data: a file, the generated hub-airline day (at a
-    scale), or the hand-made scenario matching the event (events/NAME.json -> data/scenarios/NAME.json)."""
+                    approval_policy: str | None = None, hub_day: float | None = None,
+                    state_dir: Path | None = None, keep_data: bool = False) -> tuple[EmbeddedStack, Target, str]:
+    """Start the embedded stack (restoring `state_dir`), load the operational data with the embedded loader (a
+    file, the generated hub-airline day at a scale, or the hand-made scenario matching the event:
+    events/NAME.json -> data/scenarios/NAME.json; `keep_data` with none of them: what the state holds), then
+    open it to workflows. Until the data is loaded StartExecution is refused ("still loading")."""
     params = {"ApprovalTimeoutSeconds": str(approval_timeout)}
     if approval_policy:
         params["ApprovalPolicy"] = approval_policy
-    with console.status("Starting the embedded stack (moto on 127.0.0.1)…"):
-        stack = EmbeddedStack(port=port, parameters=params).start()
+    dataset = None
     data_path = ops_data or (scenario_for(event_file) if event_file and hub_day is None else None)
-    source = "none"
-    if data_path is None:
-        scale = hub_day or 0.1
-        with console.status(f"Generating the hub-airline day (seed 7, scale {scale}) and loading it…"):
-            day = generate_day(scale=scale)
-            load_dataset_embedded(stack.outputs["OpsDataTableName"], day)
-        source = (f"generated hub day, scale {scale}: {len(day.flights)} flights, {len(day.aircraft)} aircraft, "
-                  f"{len(day.crew)} crew, {len(day.bookings)} bookings, {len(day.cargo)} shipments")
-    else:
+    if data_path is not None:
         try:
-            dataset = read_dataset(data_path)
+            dataset = read_dataset(data_path)  # refused before anything starts
         except OpsDataError as exc:
-            stack.stop()
-            fail(str(exc))
-        replace_ops_data(stack.outputs["OpsDataTableName"], dataset)
-        source = str(data_path)
+            fail(str(exc), code=2)
+    stack = EmbeddedStack(port=port, parameters=params, state_dir=state_dir)
+    try:
+        with console.status("Starting the embedded stack (moto on 127.0.0.1)…"):
+            stack.start(ready=False)
+        table = stack.outputs["OpsDataTableName"]
+        if dataset is not None:
+            with console.status(f"Loading {data_path}…"):
+                replace_ops_data_embedded(table, dataset)
+            source = str(data_path)
+        elif hub_day is not None or not keep_data:
+            scale = hub_day or 0.1
+            with console.status(f"Generating the hub-airline day (seed 7, scale {scale}) and loading it…"):
+                day = generate_day(scale=scale)
+                replace_ops_data_embedded(table, day)
+            source = (f"generated hub day, scale {scale}: {len(day.flights)} flights, {len(day.aircraft)} "
+                      f"aircraft, {len(day.crew)} crew, {len(day.bookings)} bookings, {len(day.cargo)} shipments")
+        else:
+            source = "as saved in the state directory"
+        stack.ready()
+    except BaseException:
+        stack.stop()  # nothing is saved before ready(): a half-loaded day never reaches the state directory
+        raise
     target = Target(endpoint_url=stack.endpoint_url, outputs=dict(stack.outputs)).activate()
     return stack, target, source
+
+
+def _serve_answers(endpoint_url: str) -> Target | None:
+    """The stack a running `skymarshal serve` offers at endpoint_url, or None if nothing answers there."""
+    parsed = urlparse(endpoint_url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 80), timeout=2):
+            pass
+    except OSError:
+        return None
+    try:
+        return Target(endpoint_url=endpoint_url).activate()
+    except TargetError:
+        return None
 
 
 @app.command()
@@ -82,7 +118,8 @@ def run(
     comment: Annotated[str, typer.Option("--comment", help="Approval or rejection comment.")] = "",
     ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data (import document JSON).")]
     = None,
-    approval_timeout: Annotated[int, typer.Option(min=1, help="Seconds the workflow waits for approval.")] = 900,
+    approval_timeout: Annotated[int | None, typer.Option(
+        min=1, help="Seconds the workflow waits for approval (embedded stack; default 900).")] = None,
     hub_day: Annotated[float | None, typer.Option(
         "--hub-day", help="Use the generated hub-airline day at this scale (1.0 = ~1,000 flights; slow on moto) "
         "instead of the event's hand-made scenario.")] = None,
@@ -90,20 +127,45 @@ def run(
         "--inject-failure", metavar="AGENT[:PHASE]",
         help="Demo of recovery: this agent fails in phase 1 (or PHASE) until the run has FAILED, then the run "
         "is redriven and the counts show that only that agent was computed again.")] = None,
+    embedded: Annotated[bool, typer.Option(
+        "--embedded", help="Start the embedded stack in this process even if `skymarshal serve` answers.")] = False,
+    endpoint_url: EndpointOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run one disruption end to end on the embedded stack, with live progress and the approval."""
+    """Run one disruption end to end, with live progress and the approval: on the running `skymarshal serve`
+    when one answers, else on the embedded stack in this process (keeping its state in --state-dir, so `audit`,
+    `show` and `replay` find the thread afterwards)."""
     if sum([approve, reject, auto]) > 1:
         fail("choose one of --approve, --reject, --auto")
     if reject and not comment:
         fail("--reject needs --comment (why the decision is rejected)")
     injection = _parse_injection(inject_failure) if inject_failure else None  # refused before anything starts
     event = read_event(event_file)
-    stack, target, source = _start_embedded(0, ops_data, event_file, approval_timeout,
-                                            "low_confidence" if auto else None, hub_day)
-    try:
+    endpoint = endpoint_url or DEFAULT_ENDPOINT
+    served = None if embedded else _serve_answers(endpoint)
+    stack = None
+    if served is not None:
+        embedded_only = [name for name, given in (("--ops-data", ops_data), ("--hub-day", hub_day is not None),
+                         ("--auto", auto), ("--inject-failure", inject_failure),
+                         ("--approval-timeout", approval_timeout is not None)) if given]
+        if embedded_only:
+            fail(f"{', '.join(embedded_only)} configure the embedded stack, but `skymarshal serve` answers at "
+                 f"{endpoint}: stop it, or add --embedded --state-dir ANOTHER_DIR", code=2)
+        target = served
         if not as_json:
-            console.print(f"[dim]stack {stack.endpoint_url} · ops data: {source}[/]")
+            console.print(f"using the running stack at {endpoint} (`skymarshal serve`, with its ops data)")
+    else:
+        try:
+            stack, target, source = _start_embedded(0, ops_data, event_file, approval_timeout or 900,
+                                                    "low_confidence" if auto else None, hub_day, state_dir)
+        except StateDirBusy as exc:
+            fail(f"{exc}; `skymarshal serve` did not answer at {endpoint}: wait for the other command, or pass "
+                 "--state-dir ANOTHER_DIR")
+        if not as_json:
+            console.print(f"embedded stack {stack.endpoint_url} (this process; state in {state_dir}) · "
+                          f"ops data: {source}")
+    try:
         arn = target.start(event)
         redrive_report: dict[str, Any] | None = None
         if injection:
@@ -115,10 +177,11 @@ def run(
                 print_pending(target, event.event_id)
             choice = "approve" if approve else "reject" if reject else None
             _decide(target, event.event_id, choice, approver, comment)
-            desc = target.wait(arn, TERMINAL, timeout=60)
+            desc = target.wait(arn, TERMINAL, timeout=600)
         print_result(target, desc, as_json, extra={"redrive": redrive_report} if redrive_report else None)
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
 
 
 def _decide(target: Target, thread_id: str, choice: str | None, approver: str, comment: str) -> None:
@@ -217,42 +280,97 @@ def _follow(target: Target, arn: str, thread_id: str, quiet: bool) -> dict[str, 
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = DEFAULT_PORT,
-    ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data to load.")] = None,
-    scenarios: Annotated[bool, typer.Option(help="Load the four hand-made scenarios (events/ match them).")]
-    = True,
+    ops_data: Annotated[Path | None, typer.Option("--ops-data", help="Operational data to load (replaces what the "
+                                                  "state directory holds).")] = None,
+    scenarios: Annotated[bool, typer.Option(
+        help="Load the four hand-made scenarios (events/ match them) when the state directory is new.")] = True,
     approval_timeout: Annotated[int, typer.Option(min=1, help="Seconds the workflow waits for approval.")] = 3600,
     log_file: Annotated[Path | None, typer.Option(help="Append the Lambda handlers' logs here.")] = None,
     console_port: Annotated[int, typer.Option(help="Port of the web console and approval API (0 = off).")] = 8643,
     approver: Annotated[str, typer.Option(
         help="The identity the local console signs in as (it stands in for the API's authorizer).")]
     = "local-duty-manager",
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Forget the saved state and start empty.")] = False,
+    in_memory: Annotated[bool, typer.Option("--in-memory", help="Keep no state on disk.")] = False,
 ) -> None:
     """Serve the embedded stack on 127.0.0.1 so the plain AWS CLI and boto3 work against it, with the duty
-    manager's web console."""
-    if ops_data:
-        stack, _, source = _start_embedded(port, ops_data, None, approval_timeout)
-    else:
-        with console.status("Starting the embedded stack…"):
-            stack = EmbeddedStack(port=port, parameters={"ApprovalTimeoutSeconds": str(approval_timeout)}).start()
-        source = "empty (load data with `skymarshal seed`)"
-        if scenarios:
-            for path in sorted(SCENARIOS.glob("*.json")):
-                if not path.name.endswith(".event.json"):
-                    load_dataset_into(stack.outputs["OpsDataTableName"], read_dataset(path))
-            source = f"the hand-made scenarios in {SCENARIOS}"
-    # the runtime exists once the stack has started (importing it routes sys.stdout, see runtime.py)
-    from skymarshal_local.emulator.runtime import RUNTIME
-
-    RUNTIME.log_file = log_file
-    web = ConsoleServer(stack.endpoint_url, stack.stack_name, console_port, approver).start() if console_port \
-        else None
-    print_serve_banner(stack, source, web.console_url if web else None, approver)
+    manager's web console. Its state (threads, checkpoints, approvals, ops data, queues, executions) is saved in
+    --state-dir and restored on the next start; "ready" is printed once the operational data is loaded."""
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops cleanly, saving the state, as Ctrl-C does
+    stack: EmbeddedStack | None = None
+    web = None
+    code = 0
     try:
+        directory = None if in_memory else state_dir
+        if directory is not None and fresh:
+            _forget_state(directory)
+        new_state = directory is None or not (directory / "manifest.json").exists()
+        if ops_data or not scenarios or not new_state:
+            stack, _, source = _start_embedded(port, ops_data, None, approval_timeout, state_dir=directory,
+                                               keep_data=True)
+            if not ops_data and new_state:
+                source = "empty (load data with `skymarshal seed`)"
+        else:
+            with console.status("Starting the embedded stack and loading the hand-made scenarios…"):
+                stack = EmbeddedStack(port=port, parameters={"ApprovalTimeoutSeconds": str(approval_timeout)},
+                                      state_dir=directory).start(ready=False)
+                try:
+                    for path in sorted(SCENARIOS.glob("*.json")):
+                        if not path.name.endswith(".event.json"):
+                            load_dataset_embedded(stack.outputs["OpsDataTableName"], read_dataset(path))
+                    stack.ready()
+                except BaseException:
+                    stack.stop()
+                    stack = None
+                    raise
+            source = f"the hand-made scenarios in {SCENARIOS}"
+        # the runtime exists once the stack has started (importing it routes sys.stdout, see runtime.py)
+        from skymarshal_local.emulator.runtime import RUNTIME
+
+        RUNTIME.log_file = log_file
+        web = ConsoleServer(stack.endpoint_url, stack.stack_name, console_port, approver).start() \
+            if console_port else None
+        state = f"{directory} (restored; saved as it changes)" if directory is not None else "in memory only"
+        print_serve_banner(stack, source, web.console_url if web else None, approver, state)
+        for thread_id, what in stack.continued.items():
+            console.print(f"  interrupted by the last stop: {thread_id}: {what}")
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        console.print("stopping")
+        console.print("stopping (saving the state)" if stack and stack.state else "stopping")
+    except typer.Exit as exc:
+        code = exc.exit_code or 0
+    except StateDirBusy as exc:
+        err.print(f"[bold red]error:[/] {exc}: is another `skymarshal serve` running? (or pass --state-dir)")
+        code = 1
+    except BaseException as exc:  # never a half-alive stack: one line, and the whole process ends
+        err.print(f"[bold red]error:[/] serve stopped: {type(exc).__name__}: {exc}", soft_wrap=True)
+        code = 1
     finally:
-        if web:
-            web.stop()
-        stack.stop()
+        try:
+            if web:
+                web.stop()
+            if stack is not None:
+                stack.stop()
+        except BaseException as exc:
+            err.print(f"[bold red]error:[/] stopping the stack: {type(exc).__name__}: {exc}", soft_wrap=True)
+            code = code or 1
+    _exit_now(code)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _forget_state(directory: Path) -> None:
+    for path in [*directory.glob("*.pickle"), *directory.glob("dynamodb/*.pickle"), directory / "manifest.json"]:
+        path.unlink(missing_ok=True)
+
+
+def _exit_now(code: int) -> None:
+    """End the process now: Lambda workers still running a handler (non-daemon executor threads) must not keep
+    a stopped stack half-alive in interpreter shutdown. The state was saved by stack.stop()."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -12,7 +12,13 @@ import sys
 import threading
 from typing import Any
 
-from skymarshal_local.emulator import fastdynamo
+from skymarshal_local.emulator import fastdynamo, statedir
+
+# Every DynamoDB write holds it (serialise_dynamodb_writes); statedir holds it to copy tables between writes.
+DYNAMODB_WRITE_LOCK = threading.RLock()
+# Set when the embedded stack is ready (its operational data loaded); until then StartExecution is refused.
+READY = threading.Event()
+READY.set()
 
 
 def run_lambda_in_process() -> None:
@@ -71,7 +77,7 @@ def serialise_dynamodb_writes() -> None:
     the write, so two compare-and-swap writers could both "win". Serialise moto's write paths."""
     from moto.dynamodb.models import DynamoDBBackend  # on use: moto is slow to import
 
-    write_lock = threading.RLock()
+    write_lock = DYNAMODB_WRITE_LOCK
 
     def serialised(method: Any) -> Any:
         @functools.wraps(method)
@@ -122,6 +128,52 @@ def reuse_asl_engine_clients() -> None:
             module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
 
 
+def stable_resource_names() -> None:
+    """A stack's resources keep their physical names for the life of the stack, as on AWS (moto's
+    CloudFormation draws a random suffix on every create): the suffix is derived from (stack name, logical id),
+    so a restarted embedded stack re-created from the template names the same tables, buckets, queues and
+    functions, and the state restored into them (statedir.py) still points at the right resources."""
+    import hashlib
+
+    from moto.cloudformation import parsing  # on use: moto is slow to import
+
+    original = parsing.generate_resource_name
+    lock = threading.Lock()
+
+    def generate_resource_name(resource_type: str, stack_name: str, logical_id: str) -> str:
+        suffix = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:12].upper()
+        with lock:
+            saved = parsing.random_suffix
+            parsing.random_suffix = lambda: suffix
+            try:
+                return str(original(resource_type, stack_name, logical_id))
+            finally:
+                parsing.random_suffix = saved
+
+    parsing.generate_resource_name = generate_resource_name
+
+
+def refuse_executions_while_loading() -> None:
+    """While the embedded stack loads its operational data, StartExecution is refused with a clear error
+    (a workflow must never run on a partially loaded day); `READY` opens the gate."""
+    from moto.core.exceptions import AWSError  # on use: moto is slow to import
+    from moto.stepfunctions.responses import StepFunctionResponse  # on use: moto is slow to import
+
+    class StackLoading(AWSError):
+        TYPE = "StackLoading"
+        STATUS = 400
+
+    original = StepFunctionResponse.start_execution
+
+    def start_execution(self: Any) -> Any:
+        if not READY.is_set():
+            raise StackLoading("the embedded stack is still loading its operational data; "
+                               "start the workflow when `skymarshal serve` says ready")
+        return original(self)
+
+    StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+
+
 @functools.lru_cache(maxsize=1)
 def install() -> None:
     """Every patch, once per process (moto's classes are process-global)."""
@@ -136,3 +188,6 @@ def install() -> None:
     statusevents.install()  # "Execution Status Change" events on EventBridge; rules that invoke Lambda
     fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
     reuse_asl_engine_clients()
+    stable_resource_names()
+    refuse_executions_while_loading()
+    statedir.track_dynamodb_writes()  # which tables a state directory must save again

@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import datetime
 import functools
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,12 +324,7 @@ def redrive_in_backend(backend: Any, execution_arn: str, client_token: str | Non
         if reason:
             raise ExecutionNotRedrivable(reason)
         last = _ATTEMPTS.get(execution_arn)
-        if last is None:
-            raise ExecutionNotRedrivable("The execution's record of its last attempt is gone (stack restarted)")
-        top = last.scopes.get(())
-        if top is not None and top.status == "running":
-            top.status = "failed"
-        _PLANS[execution_arn] = last.as_plan()
+        _PLANS[execution_arn] = last.as_plan() if last is not None else _plan_from_history(old)
         redrive_date = now()
         new: Any = Execution(
             name=old.name,
@@ -351,6 +347,26 @@ def redrive_in_backend(backend: Any, execution_arn: str, client_token: str | Non
         sm.executions[sm.executions.index(old)] = new
         new.start()
     return {"redriveDate": redrive_date}
+
+
+def _plan_from_history(execution: Any) -> Attempt:
+    """For an execution whose attempt this process did not run (restored from a state directory after a
+    restart): resume at the top-level state entered and never left, with the input it was entered with, read
+    from the execution history. Its Map iterations are unknown here, so a Map re-runs all of them (the agents
+    answer from their idempotency records: nothing finished is computed again)."""
+    top_level = set(json.loads(execution.state_machine.definition).get("States", {}))
+    open_states: dict[str, Any] = {}
+    for event in execution.to_history_output()["events"]:
+        entered, exited = event.get("stateEnteredEventDetails"), event.get("stateExitedEventDetails")
+        if entered and entered.get("name") in top_level:
+            open_states[entered["name"]] = json.loads(entered.get("input") or "{}")
+        elif exited and exited.get("name") in top_level:
+            open_states.pop(exited["name"], None)
+    plan = Attempt()
+    if open_states:
+        name, state_input = list(open_states.items())[-1]
+        plan.resume[()] = (name, state_input)
+    return plan
 
 
 def merged_history(execution: Any) -> list[dict[str, Any]]:

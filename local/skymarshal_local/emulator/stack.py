@@ -8,7 +8,10 @@ What it does, in order (see ../shared/LOCAL_ENGINE.md for why):
    `Transform`), and create the translated stack with moto's CloudFormation;
 3. create the state machine through the Step Functions API from `statemachines/disruption.asl.json` with the
    template's DefinitionSubstitutions resolved against the stack's resources (moto's CloudFormation ignores
-   DefinitionUri/DefinitionSubstitutions and would put it in a non-executing backend).
+   DefinitionUri/DefinitionSubstitutions and would put it in a non-executing backend);
+4. with a state directory (statedir.py), restore what an earlier process saved, then save as it changes;
+5. `ready()`: open StartExecution (refused while `start(ready=False)` callers load data), start the SQS pollers,
+   and continue the executions that the previous process left waiting for the duty manager.
 The AWS CLI and boto3 then work against it unchanged with `--endpoint-url http://127.0.0.1:PORT`.
 """
 
@@ -21,13 +24,17 @@ import os
 import socket
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
 
+from skymarshal.checkpoints import CheckpointStore
+from skymarshal.errors import CheckpointConflict, CheckpointNotFound
 from skymarshal_local import localenv
 from skymarshal_local.emulator import patches
 from skymarshal_local.emulator.eventsource import start_local_delivery
+from skymarshal_local.emulator.statedir import INTERRUPTED_ERROR, Interrupted, StateDir
 from skymarshal_local.localenv import ACCOUNT, FUNCTIONS_DIR, LOCAL_ENV, REGION, STACK_NAME
 from skymarshal_local.template import ASL, STATE_MACHINE_ID, code_zip, load_template, translate
 
@@ -55,6 +62,10 @@ class EmbeddedStack:
     outputs: dict[str, str] = field(default_factory=dict)
     _server: Any = None
     delivery: Any = None  # eventsource.EventSourcePoller: SQS -> Lambda, as AWS's pollers
+    state_dir: Path | None = None  # None: in memory only (tests); else saved and restored (statedir.py)
+    state: StateDir | None = None
+    interrupted: list[Interrupted] = field(default_factory=list)  # RUNNING when the previous process stopped
+    continued: dict[str, str] = field(default_factory=dict)  # thread -> what ready() did with it
 
     @property
     def endpoint_url(self) -> str:
@@ -64,15 +75,20 @@ class EmbeddedStack:
         return localenv.client(service, self.endpoint_url)
 
     # ------------------------------------------------------------------------------------------
-    def start(self) -> EmbeddedStack:
+    def start(self, ready: bool = True) -> EmbeddedStack:
+        """Start the server, deploy, restore the state directory; `ready=False` keeps StartExecution refused
+        and the pollers stopped until `ready()` (while the caller loads operational data)."""
         from moto.server import ThreadedMotoServer  # moto is slow to import: only a started stack needs it
 
         quiet_logs()
+        if self.state_dir is not None:
+            self.state = StateDir(Path(self.state_dir)).acquire()  # StateDirBusy before anything starts
         self.port = self.port or free_port()
         os.environ.update(LOCAL_ENV)
         os.environ["MOTO_PORT"] = str(self.port)  # the ASL engine's clients call back on this port
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url  # the handlers' boto3 clients
         patches.install()
+        patches.READY.clear()
         # imported on use: creating the runtime routes sys.stdout (see runtime.py), only the started stack wants that
         from skymarshal_local.emulator.runtime import RUNTIME
 
@@ -85,13 +101,64 @@ class EmbeddedStack:
             timeout=10,
         ).raise_for_status()
         self.deploy()
-        self.delivery = start_local_delivery(self.endpoint_url, REGION)
+        if self.state is not None:
+            self.interrupted = self.state.restore()
+        if ready:
+            self.ready()
         return self
 
+    def ready(self) -> None:
+        """Open the stack to workflows: StartExecution, the SQS pollers, saving; continue interrupted approvals."""
+        patches.READY.set()
+        self.delivery = start_local_delivery(self.endpoint_url, REGION)
+        if self.state is not None:
+            self.state.save(everything=True)
+            self.state.start_saving()
+            self.continued = self._continue_interrupted()
+
+    def _continue_interrupted(self) -> dict[str, str]:
+        """The previous process stopped while these executions ran (now FAILED, LocalStackStopped). One that
+        waited for the duty manager is redriven (RedriveExecution restarts it at the approval state, which asks
+        again: same thread, same execution ARN, a new task token); any other stays FAILED, its thread marked
+        failed with the cause, for the operator to `redrive` or `replay`."""
+        store = CheckpointStore(self.outputs["CheckpointTableName"], self.outputs["CheckpointBucketName"])
+        sfn = self.client("stepfunctions")
+        done: dict[str, str] = {}
+        for run in self.interrupted:
+            approval = store.get_approval(run.thread_id)
+            waiting = bool(approval and approval.get("approval_status") == "pending"
+                           and approval.get("execution_arn") == run.execution_arn)
+            if waiting:
+                try:
+                    sfn.redrive_execution(executionArn=run.execution_arn)
+                    done[run.thread_id] = "approval asked again (redriven)"
+                    continue
+                except Exception as exc:  # the thread below says why and what to do
+                    reason = f"could not ask again for the approval: {exc}"
+            else:
+                reason = f"stopped in {run.last_state or 'its first state'}"
+            cause = (f"{INTERRUPTED_ERROR}: the local stack stopped while this execution ran ({reason}); "
+                     f"continue with `skymarshal redrive {run.thread_id}` or `skymarshal replay {run.thread_id} "
+                     "--from CHECKPOINT`")
+            with contextlib.suppress(CheckpointNotFound, CheckpointConflict):
+                store.set_status(run.thread_id, "failed", failure=cause)
+            done[run.thread_id] = "failed: " + reason
+        return done
+
     def stop(self) -> None:
+        """Stop the pollers, save the state (when the stack was ready), stop the server, release the state."""
         if self.delivery is not None:
             self.delivery.stop()
             self.delivery = None
+        if self.state is not None:
+            saving = self.state._thread is not None
+            self.state.stop_saving()
+            try:
+                if saving:
+                    self.state.save()
+            finally:
+                self.state.release()
+                self.state = None
         if self._server is not None:
             self._server.stop()
             self._server = None

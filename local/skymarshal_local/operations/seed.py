@@ -58,6 +58,12 @@ def load_dataset_into(table_name: str, dataset: OpsDataset) -> dict[str, int]:
     return load_dataset(dataset, table_name)
 
 
+def replace_ops_data_embedded(table_name: str, dataset: OpsDataset) -> dict[str, int]:
+    """The embedded stack only: empty the table and load the dataset straight into moto (see below)."""
+    fastdynamo.clear_items_direct(table_name)
+    return load_dataset_embedded(table_name, dataset)
+
+
 def load_dataset_embedded(table_name: str, dataset: OpsDataset) -> dict[str, int]:
     """The embedded stack only (moto in this process): write the items straight into moto's table, the same
     items `load_dataset` sends with BatchWriteItem, without the HTTP round trips (a 1,000-flight day: ~10 s
