@@ -21,24 +21,37 @@ def fake_function(handler: str) -> Any:
 
 
 def test_concurrent_first_invocations_all_reach_the_handler(stack):
+    """While one invocation imports the handler module, the others wait for it rather than finding the module
+    half-imported in sys.modules (an AttributeError that moto turned into an HTML 500)."""
     from skymarshal_local.emulator.runtime import RUNTIME
+    from tests.workflow import import_gate
 
+    spec = "tests.workflow.slow_import_handler.handler"
     sys.modules.pop("tests.workflow.slow_import_handler", None)
-    fn = fake_function("tests.workflow.slow_import_handler.handler")
-    results: list[tuple[str, bool, str]] = []
-    threads = [threading.Thread(target=lambda n=n: results.append(RUNTIME.invoke(fn, {"n": n}))) for n in range(7)]
-    for t in threads:
+    getattr(RUNTIME, "_handlers", {}).pop(spec, None)
+    import_gate.STARTED.clear()
+    import_gate.RELEASE.clear()
+    found: list[Any] = []
+
+    def first_call() -> None:
+        try:
+            found.append(RUNTIME._handler(spec))
+        except Exception as exc:  # what a half-imported module gave
+            found.append(exc)
+
+    importer = threading.Thread(target=first_call)
+    importer.start()
+    assert import_gate.STARTED.wait(timeout=120)  # the module is in sys.modules, its body still running
+    others = [threading.Thread(target=first_call) for _ in range(6)]
+    for t in others:
         t.start()
-    deadline = time.monotonic() + 120
-    while "tests.workflow.slow_import_handler" not in sys.modules and time.monotonic() < deadline:
-        time.sleep(0.01)
-    module = sys.modules["tests.workflow.slow_import_handler"]
-    module.IMPORT_STARTED.wait(timeout=120)
-    time.sleep(0.2)  # not a margin: lets the other six threads reach the half-imported module before release
-    module.RELEASE_IMPORT.set()
-    for t in threads:
+    time.sleep(0.2)  # lets the six reach the import (the fixed runtime passes whatever this wait is)
+    import_gate.RELEASE.set()
+    for t in [importer, *others]:
         t.join(timeout=120)
-    assert sorted(json.loads(payload)["n"] for payload, errored, _ in results if not errored) == list(range(7)), results
+    assert len(found) == 7 and all(callable(f) for f in found), found
+    payload, errored, _ = RUNTIME.invoke(fake_function(spec), {"n": 7})
+    assert not errored and json.loads(payload)["n"] == 7
 
 
 def test_a_runtime_failure_is_named_as_the_lambda_service_names_it(stack):
