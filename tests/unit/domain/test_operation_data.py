@@ -160,3 +160,38 @@ def test_curfew_times_are_local_hh_mm_and_anything_that_would_be_misread_is_refu
 def test_the_operating_carrier_and_its_community_status_are_part_of_the_import_format() -> None:
     props = OpsDataset.model_json_schema()["$defs"]["Flight"]["properties"]
     assert {"operating_carrier", "community_carrier"} <= set(props)
+
+
+def _second_flight(**changes: object) -> dict:
+    """EY125 AUH-FRA two hours after EY123 (still in the air until 12:50Z), on the same tail and crew."""
+    return {"flight_number": "EY125", "flight_date": "2026-12-01", "origin": "AUH", "destination": "FRA",
+            "std_utc": "2026-12-01T08:20:00Z", "sta_utc": "2026-12-01T14:50:00Z", **changes}
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["flights"][0].update(cabin_crew=["C1"]),
+         "flights[0]: crew member 'C1' is listed twice on EY123/2026-12-01"),
+        (lambda d: d["flights"].append(_second_flight(cockpit_crew=["C1"])),
+         "flights[1].crew: crew member 'C1' is already on flights[0] EY123/2026-12-01 (06:20Z-12:50Z) when "
+         "EY125/2026-12-01 departs at 08:20Z"),
+        (lambda d: d["flights"].append(_second_flight(tail="A6-BLA")),
+         "flights[1].tail: aircraft 'A6-BLA' is already on flights[0] EY123/2026-12-01 (06:20Z-12:50Z) when "
+         "EY125/2026-12-01 departs at 08:20Z"),
+    ],
+)
+def test_an_impossible_schedule_is_refused_with_both_records_named(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+    """A crew member twice on a flight, or a crew member or a tail on two flights at once, cannot be flown:
+    the import refuses it (an overlapping tail once turned a swap into a cancellation with no escalation)."""
+    doc = _minimal()
+    mutate(doc)
+    with pytest.raises(ValidationError) as err:
+        OpsDataset.model_validate(doc)
+    assert message in str(err.value)
+
+
+def test_a_cancelled_flight_frees_its_tail_and_crew() -> None:
+    doc = _minimal()
+    doc["flights"].append(_second_flight(tail="A6-BLA", cockpit_crew=["C1"], status="cancelled"))
+    OpsDataset.model_validate(doc)

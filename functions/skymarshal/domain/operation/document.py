@@ -6,6 +6,7 @@ checked with clear errors. `skymarshal schema ops-data` prints its JSON Schema.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -63,7 +64,8 @@ def _duplicates(values: Iterable[str]) -> list[str]:
 
 def dataset_errors(ds: OpsDataset) -> list[str]:
     """Every cross-reference problem, each as `field[index].name: value — reason`."""
-    return [*_duplicate_errors(ds), *_fleet_and_schedule_errors(ds), *_roster_and_load_errors(ds)]
+    return [*_duplicate_errors(ds), *_fleet_and_schedule_errors(ds), *_roster_and_load_errors(ds),
+            *_impossible_schedule_errors(ds)]
 
 
 def _duplicate_errors(ds: OpsDataset) -> list[str]:
@@ -135,3 +137,37 @@ def _roster_and_load_errors(ds: OpsDataset) -> list[str]:
         if s.flight_key not in flights:
             errors.append(f"cargo[{i}].flight_key: {s.flight_key!r} is not in flights")
     return errors
+
+
+MAX_REPORTED = 5  # of each kind of impossible schedule: enough to find the records, never a flood
+
+
+def _impossible_schedule_errors(ds: OpsDataset) -> list[str]:
+    """What no real operation can fly (scheduled times, cancelled flights aside): one crew member twice on a
+    flight, a crew member on two flights at once, one tail on two flights at once. Each names both records."""
+    flying = [(i, f) for i, f in enumerate(ds.flights) if f.status != "cancelled"]
+    errors: list[str] = []
+    for i, f in flying:
+        for cid in _duplicates([*f.cockpit_crew, *f.cabin_crew])[:MAX_REPORTED]:
+            errors.append(f"flights[{i}]: crew member {cid!r} is listed twice on {f.key}")
+    by_tail: dict[str, list[tuple[int, Flight]]] = {}
+    by_crew: dict[str, list[tuple[int, Flight]]] = {}
+    for i, f in flying:
+        if f.tail:
+            by_tail.setdefault(f.tail, []).append((i, f))
+        for cid in dict.fromkeys([*f.cockpit_crew, *f.cabin_crew]):
+            by_crew.setdefault(cid, []).append((i, f))
+    errors += _overlaps(by_tail, "tail", "aircraft")[:MAX_REPORTED]
+    errors += _overlaps(by_crew, "crew", "crew member")[:MAX_REPORTED]
+    return errors
+
+
+def _overlaps(groups: dict[str, list[tuple[int, Flight]]], field: str, what: str) -> list[str]:
+    found: list[str] = []
+    for key, flights in groups.items():
+        ordered = sorted(flights, key=lambda item: item[1].std_utc)
+        for (i, a), (j, b) in pairwise(ordered):
+            if b.std_utc < a.sta_utc:
+                found.append(f"flights[{j}].{field}: {what} {key!r} is already on flights[{i}] {a.key} "
+                             f"({a.std_utc:%H:%MZ}-{a.sta_utc:%H:%MZ}) when {b.key} departs at {b.std_utc:%H:%MZ}")
+    return found
