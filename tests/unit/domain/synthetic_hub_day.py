@@ -82,14 +82,17 @@ def build(
     cargo: list[dict[str, Any]] = []
     number = 100
     pair = 0
+    ready = {t["tail"]: DAY for t in tails}  # a tail flies its next rotation after a 60 min turnaround
     while len(flights) < flights_target:
         tail = tails[pair % aircraft]
         wave = pair // aircraft
         iata, _, _, _, block = STATIONS[pair % len(STATIONS)]
-        std = DAY + timedelta(minutes=60 + wave * 5 * 60 + (pair % 37) * 5)
+        std = max(DAY + timedelta(minutes=60 + wave * 5 * 60 + (pair % 37) * 5),
+                  ready[tail["tail"]] + timedelta(minutes=60))
         out_sta = std + timedelta(minutes=block)
         back_std = out_sta + timedelta(minutes=75)
         back_sta = back_std + timedelta(minutes=block)
+        ready[tail["tail"]] = back_sta
         ids = [f"X{pair:04d}{k}" for k in range(crew_per_flight)]
         for k, cid in enumerate(ids):
             rank = ("CPT", "FO", "SCCM")[k] if k < 3 else "CC"
