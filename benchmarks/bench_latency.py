@@ -80,6 +80,27 @@ def wait_status(sfn: Any, arn: str, until: set[str], timeout: float = 120) -> st
     raise TimeoutError(arn)
 
 
+def state_breakdown(sfn: Any, arn: str) -> list[tuple[str, float, float]]:
+    """(state, start offset s, span s) for every state of one execution, from its history's timestamps: a
+    state's span runs from its first StateEntered to its last StateExited (a Map's iterations side by side)."""
+    events, kwargs = [], {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    t0 = events[0]["timestamp"]
+    spans: dict[str, list[float]] = {}
+    for e in events:
+        for kind, details in (("Entered", "stateEnteredEventDetails"), ("Exited", "stateExitedEventDetails")):
+            if e["type"].endswith("State" + kind) and details in e:
+                at = (e["timestamp"] - t0).total_seconds()
+                span = spans.setdefault(e[details]["name"], [at, at])
+                span[0], span[1] = min(span[0], at), max(span[1], at)
+    return sorted(((name, a, b - a) for name, (a, b) in spans.items()), key=lambda x: x[1])
+
+
 def run_real(target: Any, n: int) -> tuple[float, float]:
     from skymarshal.models import DisruptionEvent
     from skymarshal_local.emulator.runtime import RUNTIME
@@ -96,7 +117,11 @@ def run_real(target: Any, n: int) -> tuple[float, float]:
     t1 = time.perf_counter()
     target.decide(ev.thread_id, True, "bench", "ok")
     assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}) == "SUCCEEDED"
+    LAST_REAL[:] = [arn]
     return t1 - t0, time.perf_counter() - t0
+
+
+LAST_REAL: list[str] = []
 
 
 def run_noop(target: Any, sm_arn: str, n: int) -> tuple[float, float]:
@@ -130,6 +155,7 @@ def main() -> None:
         for n in range(args.runs):  # interleaved, so both see the same machine state
             real.append(run_real(target, n))
             noop.append(run_noop(target, sm_arn, n))
+        breakdown = state_breakdown(target.client("stepfunctions"), LAST_REAL[0])
     finally:
         stack.stop()
     med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
@@ -140,6 +166,7 @@ def main() -> None:
         "noop_s": {"to_awaiting_approval": [round(x[0], 4) for x in noop],
                    "to_completion": [round(x[1], 4) for x in noop]},
         "note": "median of interleaved runs; approval answered as soon as the request is recorded",
+        "state_breakdown_s": {name: {"start": round(a, 3), "span": round(d, 3)} for name, a, d in breakdown},
     }
     rows = [
         row("start -> awaiting approval, real (median)", round(med(real, 0), 4), "s"),
@@ -149,6 +176,7 @@ def main() -> None:
         row("start -> completion, no-op ASL (median)", round(med(noop, 1), 4), "s"),
         row("completion ratio real/no-op", round(med(real, 1) / med(noop, 1), 3), "x", TARGET_RATIO),
     ]
+    rows += [row(f"last real decision: {name} (starts +{a:.2f}s)", round(d, 3), "s") for name, a, d in breakdown]
     write("latency", data, rows)
 
 
