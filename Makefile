@@ -9,7 +9,7 @@ export AWS_EC2_METADATA_DISABLED := true
 
 EVENT ?= events/ey123-technical-delay.json
 # The demo runs against the generated hub-airline day (deterministic, seed 7): ~1,000 flights, 150 aircraft,
-# ~3,700 crew, ~150,000 bookings and cargo, loaded in ~10 s (HUB_SCALE=0.1 for a smaller day).
+# ~3,700 crew, ~150,000 bookings and cargo, loaded in ~13 s (HUB_SCALE=0.1 for a smaller day).
 HUB_SCALE ?= 1.0
 
 .PHONY: help install demo test test-fast eval lint validate security bench build deploy serve clean

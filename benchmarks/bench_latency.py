@@ -23,6 +23,17 @@ TARGET_RATIO = 1.5
 POLL = 0.01
 
 
+NOOP_FUNCTION = "bench-noop"
+WAIT_S = 300.0  # the longest any one wait of this benchmark may take
+
+
+def waited(what: str, deadline: float) -> None:
+    """Sleep one poll, or fail naming what was waited for once the deadline has passed."""
+    if time.monotonic() > deadline:
+        raise TimeoutError(f"waited {WAIT_S:.0f}s for {what}")
+    time.sleep(POLL)
+
+
 def record_real_outputs() -> Any:
     """Wrap the runtime so the real handlers' outputs are kept for the no-op function."""
     from skymarshal_local.emulator.runtime import RUNTIME
@@ -30,9 +41,11 @@ def record_real_outputs() -> Any:
     original = RUNTIME.invoke
 
     def invoke(fn: Any, event: Any) -> tuple[str, bool, str]:
+        data = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
+        if fn.function_name == NOOP_FUNCTION:  # the floor: answered here, without a sandbox round trip
+            return json.dumps(noop_lambda.lambda_handler(data, None)), False, ""
         payload, errored, logs = original(fn, event)
         logical = RUNTIME.logical_names.get(fn.function_name, "")
-        data = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
         if logical and logical != "IntakeFunction" and not errored:
             k = (logical, str(data.get("agent", "")), int(data.get("phase", 0) or 0))
             noop_lambda.RECORDED.setdefault(k, json.loads(payload))
@@ -48,7 +61,7 @@ def create_noop_state_machine(stack: Any) -> str:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.write(ROOT / "benchmarks" / "noop_lambda.py", "noop_lambda.py")
-    fn = lam.create_function(FunctionName="bench-noop", Runtime="python3.13", Role=role,
+    fn = lam.create_function(FunctionName=NOOP_FUNCTION, Runtime="python3.13", Role=role,
                              Handler="noop_lambda.lambda_handler", Code={"ZipFile": buf.getvalue()},
                              Timeout=30, MemorySize=512)
     definition = re.sub(r"\$\{\w+FunctionArn\}", fn["FunctionArn"], (ROOT / "statemachines" /
@@ -67,6 +80,27 @@ def wait_status(sfn: Any, arn: str, until: set[str], timeout: float = 120) -> st
     raise TimeoutError(arn)
 
 
+def state_breakdown(sfn: Any, arn: str) -> list[tuple[str, float, float]]:
+    """(state, start offset s, span s) for every state of one execution, from its history's timestamps: a
+    state's span runs from its first StateEntered to its last StateExited (a Map's iterations side by side)."""
+    events, kwargs = [], {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    t0 = events[0]["timestamp"]
+    spans: dict[str, list[float]] = {}
+    for e in events:
+        for kind, details in (("Entered", "stateEnteredEventDetails"), ("Exited", "stateExitedEventDetails")):
+            if e["type"].endswith("State" + kind) and details in e:
+                at = (e["timestamp"] - t0).total_seconds()
+                span = spans.setdefault(e[details]["name"], [at, at])
+                span[0], span[1] = min(span[0], at), max(span[1], at)
+    return sorted(((name, a, b - a) for name, (a, b) in spans.items()), key=lambda x: x[1])
+
+
 def run_real(target: Any, n: int) -> tuple[float, float]:
     from skymarshal.models import DisruptionEvent
     from skymarshal_local.emulator.runtime import RUNTIME
@@ -76,13 +110,18 @@ def run_real(target: Any, n: int) -> tuple[float, float]:
     before = RUNTIME.invocations[("RequestApprovalFunction", "", 0)]
     t0 = time.perf_counter()
     arn = target.start(ev)
+    deadline = time.monotonic() + WAIT_S
     while RUNTIME.invocations[("RequestApprovalFunction", "", 0)] == before or \
             (target.store.get_approval(ev.thread_id) or {}).get("execution_arn") != arn:
-        time.sleep(POLL)
+        waited(f"the approval request of {arn}", deadline)
     t1 = time.perf_counter()
     target.decide(ev.thread_id, True, "bench", "ok")
     assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}) == "SUCCEEDED"
+    LAST_REAL[:] = [arn]
     return t1 - t0, time.perf_counter() - t0
+
+
+LAST_REAL: list[str] = []
 
 
 def run_noop(target: Any, sm_arn: str, n: int) -> tuple[float, float]:
@@ -90,8 +129,9 @@ def run_noop(target: Any, sm_arn: str, n: int) -> tuple[float, float]:
     t0 = time.perf_counter()
     arn = sfn.start_execution(stateMachineArn=sm_arn, name=f"lat-noop-{n}-{time.time_ns() % 10**8}",
                               input=json.dumps(__import__("_common").event("noop")))["executionArn"]
+    deadline = time.monotonic() + WAIT_S
     while arn not in noop_lambda.TOKENS:
-        time.sleep(POLL)
+        waited(f"the no-op approval task token of {arn}", deadline)
     t1 = time.perf_counter()
     sfn.send_task_success(taskToken=noop_lambda.TOKENS[arn],
                           output=json.dumps({"approved": True, "approver_id": "bench", "comments": "ok"}))
@@ -115,6 +155,7 @@ def main() -> None:
         for n in range(args.runs):  # interleaved, so both see the same machine state
             real.append(run_real(target, n))
             noop.append(run_noop(target, sm_arn, n))
+        breakdown = state_breakdown(target.client("stepfunctions"), LAST_REAL[0])
     finally:
         stack.stop()
     med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
@@ -125,6 +166,7 @@ def main() -> None:
         "noop_s": {"to_awaiting_approval": [round(x[0], 4) for x in noop],
                    "to_completion": [round(x[1], 4) for x in noop]},
         "note": "median of interleaved runs; approval answered as soon as the request is recorded",
+        "state_breakdown_s": {name: {"start": round(a, 3), "span": round(d, 3)} for name, a, d in breakdown},
     }
     rows = [
         row("start -> awaiting approval, real (median)", round(med(real, 0), 4), "s"),
@@ -134,6 +176,7 @@ def main() -> None:
         row("start -> completion, no-op ASL (median)", round(med(noop, 1), 4), "s"),
         row("completion ratio real/no-op", round(med(real, 1) / med(noop, 1), 3), "x", TARGET_RATIO),
     ]
+    rows += [row(f"last real decision: {name} (starts +{a:.2f}s)", round(d, 3), "s") for name, a, d in breakdown]
     write("latency", data, rows)
 
 

@@ -75,7 +75,9 @@ def main() -> None:
         row("executions ended without a decision", len(ended - set(decided)), "executions"),
         row("decisions per minute", round(per_minute, 1), "/min", TARGET_PER_MINUTE, lower_is_better=False),
         row("slowest send -> decision", round(max(latencies), 2) if latencies else float("nan"), "s"),
-        row("median send -> decision", round(statistics.median(latencies), 2) if latencies else float("nan"), "s"),
+        row("p50 send -> decision", round(statistics.median(latencies), 2) if latencies else float("nan"), "s"),
+        row("p95 send -> decision", round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2)
+            if latencies else float("nan"), "s"),
     ]
     write("storm", {"events": args.events, "send_seconds": round(send_s, 3), "wall_seconds": round(wall, 1),
                     "executions_by_status": statuses, "intake_delivery": stats,

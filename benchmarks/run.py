@@ -83,25 +83,28 @@ def main() -> int:
         code, seconds, tail = run_one(path, env)
         result_path = RESULTS / f"{name}.json"
         entry: dict[str, Any] = {"exit_code": code, "seconds": round(seconds, 1), "rows": []}
-        if code == 0 and result_path.exists():
+        fresh = result_path.exists() and result_path.stat().st_mtime >= time.time() - seconds - 1
+        if code == 0 and fresh:
             entry["rows"] = rows_of(name, json.loads(result_path.read_text()))
         else:
             failed += 1
-            entry["error"] = tail
-            print(f"  {path.name} failed (exit {code}):\n{tail}", file=sys.stderr)
+            why = (f"exited {code}" if code > 0 else f"timed out after {TIMEOUT_S}s" if code == -1
+                   else f"killed by signal {-code}" if code < 0 else f"exited 0 without writing {result_path.name}")
+            entry["error"] = f"{why}: {tail}"
+            print(f"  {path.name} failed: {why}\n{tail}", file=sys.stderr)
         summary["benchmarks"][name] = entry
 
     print()
-    header = f"{'benchmark':10} {'measure':50} {'value':>12} {'unit':12} {'target':>10} {'ratio':>7}  ok"
+    header = f"{'benchmark':10} {'measure':50} {'value':>12} {'unit':12} {'target':>10} {'ratio':>7}  pass"
     print(header)
     print("-" * len(header))
     for name, entry in summary["benchmarks"].items():
         if entry.get("error"):
-            print(f"{name:10} {'FAILED: see above':50}")
+            print(f"{name:10} FAILED: {entry['error'].splitlines()[0][:100]}")
         for r in entry["rows"]:
             target = "" if r.get("target") is None else f"{r['target']:g}"
             ratio = "" if r.get("ratio") is None else f"{r['ratio']:.2f}"
-            ok = {True: "yes", False: "NO", None: ""}[r.get("ok")]
+            ok = {True: "pass", False: "MISS", None: ""}[r.get("ok")]
             print(f"{name:10} {str(r['measure'])[:50]:50} {r['value']!s:>12} {r['unit']:12} {target:>10} "
                   f"{ratio:>7}  {ok}")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ partitions, delete, batch write, a cancelled transaction) made while the indexes
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -304,3 +305,66 @@ def test_install_is_idempotent_and_uninstall_restores_moto() -> None:
     fastdynamo.uninstall()
     assert Table.query is stock
     fastdynamo.install()
+
+
+# --------------------------------------------------------------------------------------------------
+# The direct loader (skymarshal run --hub-day): the same table as BatchWriteItem, PutItem's refusals kept
+# --------------------------------------------------------------------------------------------------
+def _scan(name: str) -> list[dict[str, Any]]:
+    client, items, kwargs = boto3.client("dynamodb"), [], {"TableName": name}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_the_direct_loader_writes_what_batch_write_writes(day: OpsDataset) -> None:
+    from skymarshal.opsdata import dataset_items
+
+    with offline_aws(), mock_aws():
+        aws.reset()
+        fastdynamo.install()
+        try:
+            client = boto3.client("dynamodb")
+            batch, direct = f"batch-{uuid.uuid4().hex[:8]}", f"direct-{uuid.uuid4().hex[:8]}"
+            for name in (batch, direct):
+                client.create_table(TableName=name, **table_definition("OpsDataTable"))
+            load_dataset(day, batch)
+            items = [item for _, item in dataset_items(day)]
+            flight = day.flights[0]
+            gsi = departures_gsi(flight.origin, flight.std_utc.date())
+
+            def departures(name: str) -> list[str]:
+                return [i["PK"]["S"] for i in client.query(
+                    TableName=name, IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
+                    ExpressionAttributeValues={":p": {"S": gsi}})["Items"]]
+
+            departures(direct)  # this module's index buckets built on the empty table ...
+            assert fastdynamo.load_items_direct(direct, items) == len(items)  # ... then loaded over
+            assert _scan(direct) == _scan(batch)
+            assert flight_pk(flight.key) in departures(direct)
+            assert departures(direct) == departures(batch)
+            assert fastdynamo.load_items_direct(direct, items[:1]) == 1  # the same key again: overwritten
+            assert len(_scan(direct)) == len(items)
+        finally:
+            fastdynamo.uninstall()
+            aws.reset()
+
+
+@pytest.mark.parametrize(("item", "error"), [
+    ({"PK": "X", "SK": "META", "doc": "x" * 410_000}, "Item size has exceeded"),
+    ({"PK": "X", "doc": "{}"}, "Missing the key SK"),
+    ({"PK": "X", "SK": 7}, "Type mismatch"),
+])
+def test_the_direct_loader_refuses_what_put_item_refuses(item: dict[str, Any], error: str) -> None:
+    from moto.dynamodb.exceptions import MockValidationException
+
+    with offline_aws(), mock_aws():
+        aws.reset()
+        direct = f"direct-{uuid.uuid4().hex[:8]}"
+        boto3.client("dynamodb").create_table(TableName=direct, **table_definition("OpsDataTable"))
+        with pytest.raises(MockValidationException, match=error):
+            fastdynamo.load_items_direct(direct, [item])
+        aws.reset()

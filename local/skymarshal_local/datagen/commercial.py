@@ -8,6 +8,7 @@ import random
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 from typing import Any, TypeVar
 
 from skymarshal_local.datagen.network import Network
@@ -31,14 +32,18 @@ _CARGO_MIX = tuple((kind, kind.probability) for kind in CARGO_KINDS)
 _CARGO_RATES = {kind.description: kind.revenue_per_kg for kind in CARGO_KINDS}
 
 
+_CUMULATIVE: dict[int, tuple[tuple[Any, ...], list[float], Any]] = {}  # id(table) -> (values, cum weights, table)
+
+
 def pick(rng: random.Random, table: tuple[tuple[T, float], ...]) -> T:
-    """One value drawn from (value, weight) pairs."""
-    x = rng.random() * sum(p for _, p in table)
-    for value, p in table:
-        x -= p
-        if x <= 0:
-            return value
-    return table[-1][0]
+    """One value drawn from (value, weight) pairs (the cumulative weights of a table are summed once)."""
+    known = _CUMULATIVE.get(id(table))
+    if known is None or known[2] is not table:
+        values, weights = tuple(v for v, _ in table), [p for _, p in table]
+        known = _CUMULATIVE[id(table)] = (values, list(accumulate(weights)), table)
+    values, cumulative, _ = known
+    i = bisect_left(cumulative, rng.random() * cumulative[-1])
+    return values[min(i, len(values) - 1)]  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -303,15 +303,65 @@ def load_items_direct(
     table_name: str, items: Iterable[dict[str, Any]], *, account_id: str = "123456789012", region: str = "us-east-1"
 ) -> int:
     """Put plain-Python items straight into the in-process moto table (what BatchWriteItem's PutRequest does,
-    without boto3 serialisation, HTTP and JSON); returns the count. Only for a moto running in this process."""
+    without boto3 serialisation, HTTP and JSON); returns the count. Only for a moto running in this process.
+
+    PutItem's checks that matter for a load are kept, once per item rather than once per attribute: the key
+    attributes present, of the key schema's type and within the key size limits, the item within DynamoDB's
+    400 KB (an item that could be near a limit goes through moto's own PutItem, its checks and errors). Each
+    item overwrites the one with its key; this module's secondary-index buckets are rebuilt on the next Query.
+    A table with a stream goes through moto's PutItem (its stream records)."""
     from moto.dynamodb.models import dynamodb_backends  # on use: moto is slow to import
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
     table = dynamodb_backends[account_id][region].get_table(table_name)
     serialize = TypeSerializer().serialize
+    hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
+    key_types = {hash_attr: table.hash_key_type, range_attr: table.range_key_type}
+    new_type = DynamoType.__new__
+
+    def scalar(kind: str, value: str) -> Any:
+        typed = new_type(DynamoType)
+        typed.type, typed.value = kind, value
+        return typed
+
     count = 0
-    for item in items:
-        table.put_item({name: serialize(value) for name, value in item.items()})
-        count += 1
+    try:
+        for item in items:
+            attrs: dict[str, Any] = {}
+            chars = 0  # an upper bound of the item's size is 4 bytes per character (UTF-8)
+            plain = True
+            for name, value in item.items():
+                kind = type(value)
+                if kind is str:
+                    attrs[name] = scalar("S", value)
+                    chars += len(name) + len(value)
+                elif kind is int:
+                    text = str(value)
+                    attrs[name] = scalar("N", text)
+                    chars += len(name) + len(text)
+                else:
+                    plain = False
+                    break
+            hash_value, range_value = attrs.get(hash_attr), attrs.get(range_attr) if range_attr else None
+            if (not plain or table.stream_shard is not None or chars * 4 > 400_000 or hash_value is None
+                    or (range_attr is not None and range_value is None)
+                    or any(attrs[k].type != t for k, t in key_types.items() if k is not None)
+                    or len(hash_value.value) * 4 > 2048
+                    or (range_value is not None and len(range_value.value) * 4 > 1024)):
+                table.put_item({name: serialize(value) for name, value in item.items()})
+                count += 1
+                continue
+            stored = Item.__new__(Item)
+            stored.hash_key, stored.range_key = hash_value, range_value
+            stored.attrs = LimitedSizeDict(attrs)
+            with _LOCK:
+                if range_value is not None:
+                    table.items[hash_value][range_value] = stored
+                else:
+                    table.items[hash_value] = stored
+            count += 1
+    finally:
+        _forget(table)
     return count
 
 
