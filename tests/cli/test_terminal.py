@@ -106,11 +106,11 @@ def test_status_fits_80_columns_and_piped_output_keeps_an_arn_whole():
     script = (
         "from rich.console import Console\n"
         "from skymarshal_local.cli import render\n"
-        "render.print_thread('t1', {'execution_arn': %r})\n"
+        f"render.print_thread('t1', {{'execution_arn': {arn!r}}})\n"
         "render.console = Console(width=80)\n"
         "render.print_threads([{'thread_id': 'ey123-technical-delay', 'status': 'awaiting_approval',"
         " 'flight_number': 'EY123', 'flight_date': '2026-12-01', 'updated_at': '2026-11-30T21:53:33.932731+00:00',"
-        " 'approval_expires_at': '2099-11-30T22:53:33.932731+00:00'}])\n" % arn
+        " 'approval_expires_at': '2099-11-30T22:53:33.932731+00:00'}])\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=120,
                          stdin=subprocess.DEVNULL)
