@@ -182,7 +182,7 @@ def binding_constraints_table(constraints: list[dict[str, Any]], max_rows: int =
         grouped[key] = grouped.get(key, 0) + 1
     shown = list(grouped.items())[:max_rows]
     bc = Table(title=f"Binding constraints (options ruled out): {len(constraints)} findings in "
-                     f"{_shown(len(shown), len(grouped), 'rows')}")
+                     f"{_shown(len(shown), len(grouped), 'row' if len(grouped) == 1 else 'rows')}")
     for col in ("agent", "option", "rule", "limit", "actual", "margin", "findings"):
         bc.add_column(col)
     for (agent, option, rule, limit, actual, margin, unit), count in shown:
