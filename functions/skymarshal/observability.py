@@ -8,6 +8,7 @@ The defaults are the template's values, so a module that imports these before th
 import io
 import sys
 import time
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -31,6 +32,10 @@ class _Stdout(io.TextIOBase):
 logger = Logger(service=SERVICE, stream=_Stdout())  # type: ignore[arg-type]  # a text stream, not IO[str]
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+# A handler that publishes no metric in an invocation is normal here (most steps only count on failure); the
+# Powertools Metrics documentation silences its UserWarning this way (raise_on_empty_metrics=False does not).
+warnings.filterwarnings("ignore", message="No application metrics to publish.*", category=UserWarning)
 
 
 class Timer:

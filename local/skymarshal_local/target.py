@@ -39,6 +39,14 @@ class InvalidEventFile(TargetError):
     exit_code = 2
 
 
+class AlreadyStarted(TargetError):
+    """The event's execution exists already (execution name = event id): nothing new was started."""
+
+    def __init__(self, thread_id: str, execution_arn: str) -> None:
+        super().__init__(f"event {thread_id} was already started (execution name = event id)")
+        self.thread_id, self.execution_arn = thread_id, execution_arn
+
+
 @dataclass
 class Target:
     endpoint_url: str | None = None
@@ -113,7 +121,7 @@ class Target:
                 stateMachineArn=self.state_machine_arn, name=intake.execution_name(event), input=text,
             )["executionArn"])
         except sfn.exceptions.ExecutionAlreadyExists as exc:
-            raise TargetError(f"event {event.event_id} was already started (execution name = event id)") from exc
+            raise AlreadyStarted(event.thread_id, self.execution_arn(event.thread_id)) from exc
 
     def execution_arn(self, thread_id: str) -> str:
         thread = self.store.get_thread(thread_id)

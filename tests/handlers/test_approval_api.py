@@ -43,11 +43,11 @@ class Api:
         self.lam = stack.client("lambda")
 
     def __call__(self, method: str, path: str, body: Any = None, authorizer: dict[str, Any] | None = None,
-                 ) -> tuple[int, Any, dict[str, str]]:
+                 content_type: str | None = "application/json") -> tuple[int, Any, dict[str, str]]:
         from skymarshal_local.emulator.console_server import http_api_event
 
         raw = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else (body or b"")
-        headers = {"Content-Type": "application/json"} if raw else {}
+        headers = {"Content-Type": content_type} if raw and content_type else {}
         event = http_api_event(method, path, headers, raw, "unused", "api.example")
         event["routeKey"] = f"{method} {path}"
         if authorizer is None:
@@ -198,6 +198,21 @@ def test_approve_without_a_body_is_fine(api, target, seed):
 
     assert status == 200, data
     assert target.wait(arn, TERMINAL)["status"] == "SUCCEEDED"
+
+
+def test_a_json_body_without_content_type_is_read_and_a_body_of_another_type_is_a_clear_415(api, target, seed):
+    event, arn = pending_thread(target, seed)
+    path = f"/threads/{event.thread_id}/approve"
+
+    status, data, _ = api("POST", path, {"comments": "ok"}, authorizer=IAM, content_type="text/plain")
+    assert status == 415, data
+    assert "application/json" in data["error"]
+    assert target.store.get_approval(event.thread_id)["approval_status"] == "pending"
+
+    status, data, _ = api("POST", path, {"comments": "no header"}, authorizer=IAM, content_type=None)
+    assert status == 200, data
+    assert target.wait(arn, TERMINAL)["status"] == "SUCCEEDED"
+    assert target.store.get_approval(event.thread_id)["comments"] == "no header"
 
 
 def test_an_approver_in_the_body_is_refused(api, target, seed):

@@ -8,7 +8,8 @@
 
 The approver is the authenticated caller — `requestContext.authorizer.iam.userArn` (IAM authorization) or a
 claim of the JWT (Cognito authorizer) — never a field of the body (extra fields are refused). Errors: 400 bad
-input, 401 no authenticated caller, 404 unknown thread, 409 already decided / nothing to decide, 410 expired.
+input, 401 no authenticated caller, 404 unknown thread, 409 already decided / nothing to decide, 410 expired, 415
+a body that is not JSON (a JSON body without a Content-Type header is read as JSON).
 The task token is read server-side by skymarshal.approvals.decide and never appears in a response or a log.
 
 `pending_metrics_handler` (scheduled) publishes PendingApprovals and OldestPendingApprovalAgeSeconds, which the
@@ -24,7 +25,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -138,6 +142,11 @@ def _thread_id(thread_id: str) -> str:
     if not re.match(THREAD_ID, thread_id):
         raise HttpError(400, "thread_id: 1-64 characters of A-Z a-z 0-9 _ -")
     return thread_id
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_media(exc: RequestUnsupportedContentType) -> Response:
+    return _error(415, "the body must be JSON: send Content-Type: application/json (or no Content-Type)")
 
 
 @app.exception_handler(RequestValidationError)

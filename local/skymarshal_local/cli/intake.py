@@ -39,18 +39,25 @@ def submit(
 @app.command()
 def dlq(
     replay_fixed: Annotated[Path | None, typer.Option(
-        "--replay", help="A JSON file {receipt_handle: fixed body} (from `dlq --json`) to send back to intake.")]
+        "--replay", help="A JSON file {receipt_handle: fixed body} (receipt handles from `dlq --json`; a body is "
+        "the fixed event as a JSON object, or the message body as a string) to send back to intake; exits 1 if "
+        "a body is still invalid.")]
     = None,
     limit: Annotated[int, typer.Option(help="How many dead letters to read.")] = 100,
     endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """What the intake refused and why (the dead-letter queue); `--replay` sends fixed messages back."""
+    """What the intake refused and why (the dead-letter queue; listing leaves the messages there, visible);
+    `--replay` sends fixed messages back."""
+    fixes = submitter.read_fixes(replay_fixed) if replay_fixed else None  # a bad file: one line, nothing sent
     target = target_for(endpoint_url, stack_name, region)
-    if replay_fixed:
-        results = submitter.replay(target, json.loads(replay_fixed.read_text()))
-    else:
-        results = submitter.dead_letters(target, limit=limit)
-    if as_json or replay_fixed:
+    if fixes is not None:
+        results = submitter.replay(target, fixes)
         print(json.dumps(results, indent=2))
+        if any(r["status"] != "sent" for r in results):
+            raise typer.Exit(1)
         return
-    print_dead_letters(results)
+    letters = submitter.dead_letters(target, limit=limit)
+    if as_json:
+        print(json.dumps(letters, indent=2))
+        return
+    print_dead_letters(letters)

@@ -20,7 +20,7 @@ from skymarshal_local.cli.render import (
     print_threads,
 )
 from skymarshal_local.operations.audit import list_threads
-from skymarshal_local.target import read_event
+from skymarshal_local.target import AlreadyStarted, read_event
 
 app = typer.Typer()
 
@@ -30,12 +30,25 @@ def start(
     event_file: Annotated[Path, typer.Argument(help="A disruption event (JSON).")],
     endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Start the workflow for one event (execution name = event id, so a re-sent event starts nothing new)."""
+    """Start the workflow for one event (execution name = event id, so a re-sent event starts nothing new: it
+    says "already started" with the thread's status, and exits 0)."""
     event = read_event(event_file)
     target = target_for(endpoint_url, stack_name, region)
-    arn = target.start(event)
+    sfn = target.client("stepfunctions")
+    try:  # StartExecution answers a running execution's name and input with its ARN: ask first
+        status = sfn.describe_execution(executionArn=target.execution_arn(event.thread_id))["status"]
+        arn = target.execution_arn(event.thread_id)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        try:
+            arn, status = target.start(event), None
+        except AlreadyStarted as started:  # started by someone else meanwhile
+            arn, status = started.execution_arn, "already started"
     if as_json:
-        print(json.dumps({"thread_id": event.thread_id, "execution_arn": arn}))
+        print(json.dumps({"thread_id": event.thread_id, "execution_arn": arn, "already_started": status is not None}
+                         | ({"status": status} if status else {})))
+    elif status:
+        console.print(f"already started, thread {event.thread_id} ({status}): nothing new was started\n{arn}",
+                      markup=False)
     else:
         console.print(f"started thread {event.thread_id}\n{arn}", markup=False)
 

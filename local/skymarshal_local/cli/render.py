@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import json
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
+from skymarshal.domain.policy import Policy
 from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS, Ref
 from skymarshal.threadview import briefing_public
 from skymarshal_local.emulator.stack import EmbeddedStack
 from skymarshal_local.target import Target
 
-console = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 200  # piped output (a file, grep, less): long lines and ARNs stay whole
+
+
+def _console(stderr: bool = False) -> Console:
+    """A terminal wraps to its width; piped output is not wrapped (no ARN or id cut in two)."""
+    piped = not (sys.stderr if stderr else sys.stdout).isatty()
+    return Console(stderr=stderr, soft_wrap=piped, width=PIPED_WIDTH if piped else None)
+
+
+console = _console()
+err = _console(stderr=True)
 
 
 def progress_table(target: Target, thread_id: str) -> Table:
@@ -53,10 +68,11 @@ def print_pending(target: Target, thread_id: str) -> None:
     s = approval.get("summary", {})
     console.print(Panel.fit(
         f"[bold]{s.get('recommended_kind') or 'ESCALATED'}[/] {s.get('recommended_option') or ''}: "
-        f"{s.get('description', '')}\ncost €{s.get('cost_eur') or 0:,.0f} · confidence {s.get('confidence', 0):.2f}"
-        f" · binding constraints found {s.get('binding_constraints', 0)}"
+        f"{s.get('description', '')}\ncost €{s.get('cost_eur') or 0:,.0f} · "
+        f"{confidence_words(float(s.get('confidence') or 0))}"
+        f" · binding-constraint findings {s.get('binding_constraints', 0)} (listed under the decision)"
         f"\napproval needed: {', '.join(s.get('approval', {}).get('reasons', [])) or 'policy'}"
-        f"\nexpires {approval.get('approval_expires_at', '?')}",
+        f"\nexpires {when(approval.get('approval_expires_at'))} ({relative(approval.get('approval_expires_at'))})",
         title="Awaiting duty-manager approval", border_style="yellow"))
 
 
@@ -104,13 +120,15 @@ def print_decision(result: dict[str, Any]) -> None:
     d = result["decision"]
     rec = d.get("recommended")
     console.print(Panel.fit(
-        (f"[bold]{rec['kind']}[/] ({rec['option_id']}): {rec['description']}\n"
-         f"cost €{rec.get('cost_eur') or 0:,.0f} · score {rec['score']:.3f}" if rec
+        (f"[bold]{rec['kind']}[/] ({rec['option_id']}): {escape(rec['description'])}\n"
+         f"cost €{rec.get('cost_eur') or 0:,.0f} · {score_words(rec, d.get('weights') or {})}" if rec
          else "[bold red]No feasible option[/]: escalated")
-        + f"\nconfidence {d['confidence']:.2f}"
-        + (f" · [red]escalated[/]: {'; '.join(d['escalation_reasons'])}" if d.get("escalated") else ""),
+        + f"\n{confidence_words(d['confidence'])}"
+        + (f"\n[red]escalated[/]: {escape('; '.join(d['escalation_reasons']))}" if d.get("escalated") else ""),
         title=f"Decision for {d['flight_number']} {d['flight_date']} — outcome: {result['outcome']}",
         border_style="green" if result["outcome"] in ("approved", "auto_approved") else "red"))
+    if d.get("rationale"):
+        console.print(Text("Why: ") + Text(d["rationale"]))
     if rec and rec.get("plan"):
         plan = Table(title="Recovery plan")
         for col in ("#", "action", "owner", "detail"):
@@ -121,30 +139,95 @@ def print_decision(result: dict[str, Any]) -> None:
     if d.get("binding_constraints"):
         console.print(binding_constraints_table(d["binding_constraints"]))
     if d.get("alternatives"):
-        console.print("Alternatives: " + "; ".join(
-            f"#{a['rank']} {a['kind']} {a['option_id']} (score {a['score']:.3f}, €{a.get('cost_eur') or 0:,.0f})"
-            for a in d["alternatives"]))
+        alternatives = Table(title="Alternatives (ranked after the recommendation)")
+        for col in ("rank", "option", "what (tail / crew)", "score", "cost"):
+            alternatives.add_column(col)
+        for a in d["alternatives"]:
+            alternatives.add_row(f"#{a['rank']}", f"{a['option_id']} {a['kind']}", escape(a["description"]),
+                                 f"{a['score']:.3f}", f"€{a.get('cost_eur') or 0:,.0f}")
+        console.print(alternatives)
     if d.get("citations"):
-        console.print("Citations: " + "; ".join(f"{c['rule']} — {c['source']}" for c in d["citations"][:6]))
+        shown = d["citations"][:6]
+        console.print(Text(f"Citations ({_shown(len(shown), len(d['citations']))}): "
+                           + "; ".join(f"{c['rule']} — {c['source']}" for c in shown)))
     a = result.get("approval") or {}
     if a.get("approver_id"):
-        console.print(f"Approval: {a['decision']} by {a['approver_id']} at {a.get('decided_at')}"
+        console.print(f"Approval: {a['decision']} by {a['approver_id']} at {when(a.get('decided_at'))}"
                       + (f" — “{a['comments']}”" if a.get("comments") else ""), markup=False)
 
 
-def binding_constraints_table(constraints: list[dict[str, Any]]) -> Table:
-    bc = Table(title="Binding constraints (options ruled out)")
-    for col in ("agent", "option", "rule", "limit", "actual", "margin"):
-        bc.add_column(col)
-    bc.add_column("×")
+def score_words(rec: dict[str, Any], weights: dict[str, float]) -> str:
+    """The weighted score, and what it is made of, in words."""
+    parts = ", ".join(f"{k} {v:.2f}" + (f" × {weights[k]:.2f}" if k in weights else "")
+                      for k, v in (rec.get("scores") or {}).items())
+    return (f"score {rec['score']:.3f} of 1 (the weighted sum of 0-1 scores per dimension, higher is better"
+            + (f": {parts}" if parts else "") + ")")
+
+
+def confidence_words(confidence: float) -> str:
+    """Confidence, in words: how sure the comparison is, and when a person must decide."""
+    level = "high" if confidence >= 0.8 else "moderate" if confidence >= 0.6 else "low"
+    return (f"confidence {confidence:.2f} ({level}: the agents' own confidence, scaled by the lead over the "
+            f"runner-up and the business agents' agreement; below {Policy().low_confidence_threshold:.2f} "
+            "the decision is escalated)")
+
+
+def binding_constraints_table(constraints: list[dict[str, Any]], max_rows: int = 15) -> Table:
+    """One row per rule broken with the same numbers; `findings` counts the crew members / shipments it
+    covers. The title says how many findings and rows there are, and how many rows are shown."""
     grouped: dict[tuple[Any, ...], int] = {}
     for c in constraints:  # one per crew member / shipment: group the identical numbers
         key = (c["agent"], c["option_id"], c["rule"], c.get("limit"), c.get("actual"), c.get("margin"),
                c.get("unit"))
         grouped[key] = grouped.get(key, 0) + 1
-    for (agent, option, rule, limit, actual, margin, unit), count in list(grouped.items())[:15]:
+    shown = list(grouped.items())[:max_rows]
+    bc = Table(title=f"Binding constraints (options ruled out): {len(constraints)} findings in "
+                     f"{_shown(len(shown), len(grouped), 'row' if len(grouped) == 1 else 'rows')}")
+    for col in ("agent", "option", "rule", "limit", "actual", "margin", "findings"):
+        bc.add_column(col)
+    for (agent, option, rule, limit, actual, margin, unit), count in shown:
         bc.add_row(agent, option, rule, _num(limit, unit), _num(actual, unit), _num(margin, unit), str(count))
     return bc
+
+
+def _shown(shown: int, total: int, noun: str = "") -> str:
+    noun = f" {noun}" if noun else ""
+    return f"{total}{noun}" if shown == total else f"{total}{noun}, {shown} shown"
+
+
+def when(value: Any) -> str:
+    """A time as people read it, `01 Dec 07:40Z`: from an ISO 8601 string or epoch seconds (TTL)."""
+    moment = _moment(value)
+    if moment is None:
+        return "-" if value in (None, "") else str(value)
+    now = datetime.now(UTC)
+    return moment.strftime("%d %b %H:%MZ" if moment.year == now.year else "%d %b %Y %H:%MZ")
+
+
+def relative(value: Any, now: datetime | None = None) -> str:
+    """`in 52 min`, `3 h ago`: how far a time is from now."""
+    moment = _moment(value)
+    if moment is None:
+        return "?"
+    minutes = round(((moment - (now or datetime.now(UTC))).total_seconds()) / 60)
+    span = abs(minutes)
+    text = f"{span} min" if span < 120 else f"{span // 60} h" if span < 2880 else f"{span // 1440} days"
+    return "now" if minutes == 0 else f"in {text}" if minutes > 0 else f"{text} ago"
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float) and not isinstance(value, bool) and value > 1e9:
+        moment = datetime.fromtimestamp(float(value), UTC)
+    elif isinstance(value, str) and len(value) >= 16 and value[4:5] == "-":
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _num(value: Any, unit: str | None) -> str:
@@ -196,17 +279,26 @@ def print_serve_banner(stack: EmbeddedStack, source: str, console_url: str | Non
 def print_thread(thread_id: str, doc: dict[str, Any]) -> None:
     table = Table(title=f"Thread {thread_id}", show_header=False)
     for key, value in doc.items():
-        table.add_row(key, json.dumps(value, default=str) if isinstance(value, dict) else str(value))
+        if isinstance(value, dict):
+            value = {k: when(v) if k.endswith("_at") else v for k, v in value.items()}
+        table.add_row(key, json.dumps(value, default=str, ensure_ascii=False) if isinstance(value, dict)
+                      else when(value) if key.endswith("_at") else str(value))
     console.print(table)
 
 
 def print_threads(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="Threads")
-    for col in ("thread", "status", "flight", "updated", "detail"):
-        table.add_column(col)
+    """One line per thread that fits 80 columns: ids, statuses and times are never cut; the detail wraps."""
+    table = Table(title="Threads", box=box.SIMPLE_HEAD, show_edge=False, padding=0)
+    for col in ("thread", "status", "flight", "updated"):
+        table.add_column(col, no_wrap=True, overflow="fold")
+    table.add_column("detail")
     for t in rows:
-        table.add_row(t["thread_id"], t["status"], f"{t.get('flight_number', '')} {t.get('flight_date', '')}",
-                      t.get("updated_at", ""), t.get("failure") or t.get("approval_expires_at") or "")
+        expires = t.get("approval_expires_at")
+        flight_date = _moment(f"{t.get('flight_date', '')}T00:00")
+        table.add_row(t["thread_id"], t["status"],
+                      f"{t.get('flight_number', '')} {flight_date:%d %b}" if flight_date else t.get("flight_number"),
+                      when(t.get("updated_at")),
+                      t.get("failure") or (f"expires {relative(expires)}" if expires else ""))
     console.print(table if rows else "no threads")
 
 

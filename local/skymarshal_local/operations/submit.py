@@ -86,8 +86,10 @@ def dead_letters(target: Target, limit: int = 100, delete: bool = False,
                  hide_seconds: int = 30) -> list[dict[str, Any]]:
     """Read up to `limit` messages from the dead-letter queue: {"message_id", "body", "code", "field",
     "reason", "source_message_id", "receipt_handle"}. A message moved by the redrive policy (it failed
-    transiently maxReceiveCount times) has code "redriven" and no field. Without `delete` the messages read
-    stay in the queue (hidden for `hide_seconds`)."""
+    transiently maxReceiveCount times) has code "redriven" and no field. Without `delete` this is a peek: the
+    messages are hidden for `hide_seconds` while they are read (so none is listed twice), then made visible
+    again (ChangeMessageVisibility 0), so the next listing, or another reader, sees them at once; the receipt
+    handles returned are the newest, so `replay` can delete the originals."""
     sqs = target.client("sqs")
     url = _queue(target, "IntakeDeadLetterQueueUrl")
     found: list[dict[str, Any]] = []
@@ -111,7 +113,34 @@ def dead_letters(target: Target, limit: int = 100, delete: bool = False,
             })
             if delete:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    if not delete:
+        for letter in found:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=letter["receipt_handle"], VisibilityTimeout=0)
     return found
+
+
+def read_fixes(path: Path) -> dict[str, str]:
+    """A `dlq --replay` file: {receipt_handle: fixed body}, each body a JSON object (the event) or a string (the
+    message body as sent). A missing or malformed file is one TargetError naming the file and what is wrong."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise TargetError(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(f"{path}: cannot read it: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise TargetError(f"{path}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if not isinstance(data, dict) or not data:
+        raise TargetError(f"{path}: expected a JSON object {{receipt_handle: fixed body}} with at least one entry")
+    fixes: dict[str, str] = {}
+    for receipt, body in data.items():
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        if not isinstance(body, str):
+            raise TargetError(f"{path}: the body for receipt handle {receipt[:16]}… must be a JSON object or a "
+                              f"string, not {type(body).__name__}")
+        fixes[receipt] = body
+    return fixes
 
 
 def replay(target: Target, bodies_by_receipt: dict[str, str]) -> list[dict[str, Any]]:
