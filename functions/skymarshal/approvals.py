@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from skymarshal.errors import ApprovalExpired, CheckpointNotFound
+from skymarshal.errors import ApprovalExpired, CheckpointNotFound, ResourcesContested
 from skymarshal.models import ApprovalResponse
+from skymarshal.domain import fleet
 from skymarshal.stores import Store
+from skymarshal.stores.fleet import FleetStore
 
 
 def mask_token(token: str) -> str:
@@ -20,15 +22,22 @@ def mask_token(token: str) -> str:
 
 
 def decide(
-    store: Store, sfn: Any, thread_id: str, approved: bool, approver_id: str, comments: str
+    store: Store, sfn: Any, thread_id: str, approved: bool, approver_id: str, comments: str,
+    holds: FleetStore | None = None,
 ) -> ApprovalResponse:
     """Raises CheckpointNotFound (no approval request), ApprovalNotPending (already answered),
-    ApprovalExpired (after the timeout, or the workflow no longer waits)."""
+    ApprovalExpired (after the timeout, or the workflow no longer waits), ResourcesContested (approved, but
+    another decision took its resources meanwhile: the decision is superseded and the thread re-planned)."""
     response = ApprovalResponse(approved=approved, approver_id=approver_id, comments=comments,
                                 decided_at=datetime.now(UTC))
     pending = store.get_approval(thread_id)
     if pending is None:
         raise CheckpointNotFound(f"thread {thread_id} has no approval request")
+    recommends = (pending.get("summary") or {}).get("recommended_option") is not None
+    if approved and holds is not None and recommends and pending["approval_status"] == "pending":
+        committed = holds.commit(thread_id)
+        if not committed.ok:
+            _supersede(store, sfn, thread_id, approver_id, pending, committed.conflicts)
     store.decide_approval(thread_id, "approved" if approved else "rejected", approver_id, response.comments)
     try:
         sfn.send_task_success(taskToken=pending["task_token"], output=response.model_dump_json())
@@ -38,3 +47,17 @@ def decide(
             f" {exc.response['Error']['Code']}"
         ) from exc
     return response
+
+
+def _supersede(
+    store: Store, sfn: Any, thread_id: str, approver_id: str, pending: dict[str, Any], conflicts: list[str]
+) -> None:
+    """Refuse an approval on a stale plan: record it superseded (once), end the waiting workflow as a rejection
+    that names why; its Finalize releases what is left and starts the re-plan. Raises ResourcesContested."""
+    message = fleet.superseded_message(thread_id, conflicts)
+    store.decide_approval(thread_id, "superseded", approver_id, message)
+    try:
+        sfn.send_task_failure(taskToken=pending["task_token"], error="DecisionRejected", cause=message[:32768])
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
+        pass  # the workflow ended meanwhile (timeout): its Finalize released the holds
+    raise ResourcesContested(message)

@@ -16,9 +16,10 @@ from typing import Any
 
 from skymarshal import approvals, aws
 from skymarshal.checkpoints import CheckpointStore
-from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound
+from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound, ResourcesContested
 from skymarshal.models import DisruptionEvent
 from skymarshal.steps import parse_event
+from skymarshal.stores.fleet import FleetStore
 from skymarshal_local import localenv
 from skymarshal_local.localenv import DEFAULT_ENDPOINT, REGION, STACK_NAME
 
@@ -88,6 +89,11 @@ class Target:
         return CheckpointStore(self.outputs["CheckpointTableName"], self.outputs["CheckpointBucketName"])
 
     @property
+    def holds(self) -> FleetStore:
+        """Holds and commitments of decisions on the shared operation (OpsDataTable)."""
+        return FleetStore(self.outputs["OpsDataTableName"])
+
+    @property
     def state_machine_arn(self) -> str:
         return self.outputs["StateMachineArn"]
 
@@ -116,8 +122,8 @@ class Target:
         token. A second answer is refused; an answer after the timeout is refused and the thread escalated."""
         try:
             response = approvals.decide(self.store, self.client("stepfunctions"), thread_id, approved, approver_id,
-                                        comments)
-        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound) as exc:
+                                        comments, self.holds)
+        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound, ResourcesContested) as exc:
             raise TargetError(str(exc)) from exc
         return response.model_dump(mode="json")
 

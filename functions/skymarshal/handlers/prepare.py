@@ -10,6 +10,7 @@ from skymarshal.config import policy, settings
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.stores import store_from_env
+from skymarshal.stores.fleet import FleetStore
 
 
 @logger.inject_lambda_context(correlation_id_path="event.event_id")
@@ -17,7 +18,8 @@ from skymarshal.stores import store_from_env
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = steps.PrepareTask.model_validate(event)
-    prepared = steps.prepare(task, store_from_env(), DynamoOpsReader(), policy(), settings().approval_timeout_seconds)
+    prepared = steps.prepare(task, store_from_env(), DynamoOpsReader(), policy(), settings().approval_timeout_seconds,
+                             FleetStore())
     metrics.add_metric(name="DisruptionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("prepared", extra={"options": prepared.option_ids})
     return prepared.model_dump(mode="json")

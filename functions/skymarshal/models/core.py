@@ -38,8 +38,10 @@ OptionKind = Literal[
     "cancel",  # cancel and rebook on later flights
 ]
 
-Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out"]
-ThreadStatus = Literal["active", "awaiting_approval", "completed", "failed", "rejected", "escalated"]
+Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out", "superseded"]
+ThreadStatus = Literal[
+    "active", "awaiting_approval", "completed", "failed", "rejected", "escalated", "superseded"
+]
 
 
 class Strict(BaseModel):

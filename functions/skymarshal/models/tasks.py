@@ -98,6 +98,6 @@ class FinalizeTask(Strict):
 class FinalResult(Strict):
     thread_id: str
     execution_arn: str
-    outcome: Literal["approved", "rejected", "auto_approved", "approval_timed_out"]
+    outcome: Literal["approved", "rejected", "auto_approved", "approval_timed_out", "superseded"]
     decision: Decision
     approval: ApprovalRecord

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from skymarshal import domain, events_out
@@ -22,8 +22,11 @@ from skymarshal.models import (
     FinalResult,
 )
 from skymarshal.observability import Timer
+from skymarshal.opsdata import DynamoOpsReader
+from skymarshal.steps import fleet
 from skymarshal.steps.context import load_context
 from skymarshal.stores import Store
+from skymarshal.stores.fleet import FleetStore
 
 
 def arbitrate(
@@ -61,8 +64,18 @@ def arbitrate(
     )
 
 
-def request_approval(task: ApprovalTask, store: Store) -> dict[str, Any]:
+def request_approval(
+    task: ApprovalTask, store: Store, holds: FleetStore | None = None, policy: Policy | None = None
+) -> dict[str, Any]:
+    """Record the pending approval; hold the recommended option's resources until it expires (with `holds`):
+    the summary says what the decision holds, or which resources other decisions took (contested)."""
     summary = task.decision.model_dump(mode="json")
+    held = None
+    if holds is not None and task.decision.recommended_option is not None:
+        expires = datetime.now(UTC) + timedelta(seconds=task.timeout_seconds)
+        held = fleet.hold(store, holds, task.thread_id, expires, policy or Policy())
+    if held is not None:
+        summary["holds"], summary["contested"] = held.holds, held.conflicts
     record = store.put_approval(task.thread_id, task.task_token, task.execution_arn, summary, task.timeout_seconds)
     store.put(
         task.thread_id, "approval_requested",
@@ -70,7 +83,9 @@ def request_approval(task: ApprovalTask, store: Store) -> dict[str, Any]:
          "expires_at": record["approval_expires_at"], "token": mask_token(task.task_token)},
         status="pending",
     )
-    store.set_status(task.thread_id, "awaiting_approval", approval_expires_at=record["approval_expires_at"])
+    fleet_attributes = {"holds": held.holds, "contested": held.conflicts} if held is not None else {}
+    store.set_status(task.thread_id, "awaiting_approval", approval_expires_at=record["approval_expires_at"],
+                     **fleet_attributes)
     events_out.approval_requested(task.thread_id, task.decision.flight_number, summary,
                                   record["approval_expires_at"], task.execution_arn)
     return {"thread_id": task.thread_id, "status": "pending", "expires_at": record["approval_expires_at"]}
@@ -81,6 +96,7 @@ _THREAD_STATUS = {
     "auto_approved": "completed",
     "rejected": "rejected",
     "approval_timed_out": "escalated",
+    "superseded": "superseded",
 }
 
 
@@ -98,7 +114,10 @@ def approval_record(approval: dict[str, Any]) -> ApprovalRecord:
     )
 
 
-def finalize(task: FinalizeTask, store: Store) -> FinalResult:
+def finalize(
+    task: FinalizeTask, store: Store, holds: FleetStore | None = None, policy: Policy | None = None,
+    sfn: Any = None, reader: DynamoOpsReader | None = None,
+) -> FinalResult:
     record = approval_record(task.approval)
     outcome = record.decision
     if outcome == "approval_timed_out":
@@ -115,6 +134,9 @@ def finalize(task: FinalizeTask, store: Store) -> FinalResult:
             decided = approval.get("decided_at") or datetime.now(UTC).isoformat()
             record.decided_at = datetime.fromisoformat(decided)
         store.put(task.thread_id, "approval_decided", record, status=outcome)
+    if holds is not None and task.decision.recommended_option is not None:
+        outcome = _settle(task, store, holds, policy or Policy(), sfn, reader, outcome)
+        record.decision = outcome
     decision = Decision.model_validate(store.load(task.decision.decision))
     result = FinalResult(
         thread_id=task.thread_id, execution_arn=task.execution_arn, outcome=outcome, decision=decision,
@@ -125,3 +147,26 @@ def finalize(task: FinalizeTask, store: Store) -> FinalResult:
     store.set_status(task.thread_id, _THREAD_STATUS[outcome], outcome=outcome)  # type: ignore[arg-type]
     events_out.decision_made(result)
     return result
+
+
+def _settle(task: FinalizeTask, store: Store, holds: FleetStore, policy: Policy, sfn: Any,
+            reader: DynamoOpsReader | None, outcome: str) -> str:
+    """Approved: commit the holds and apply the plan; if a resource was taken meanwhile (approved with the plain
+    API, or auto-approved), the decision is superseded and re-planned. Rejected or timed out: release. An
+    approval the approval API refused (409) arrives as a rejection on a superseded approval record."""
+    thread_id = task.thread_id
+    approval = store.get_approval(thread_id)
+    if approval is not None and approval.get("approval_status") == "superseded":
+        fleet.release(holds, thread_id, "superseded")
+        fleet.replan(store, sfn, thread_id, task.execution_arn, str(approval.get("comments", "")))
+        return "superseded"
+    if outcome in ("approved", "auto_approved"):
+        committed = fleet.commit(holds, thread_id)
+        if committed.ok:
+            fleet.apply(store, holds, thread_id, policy, reader or DynamoOpsReader())
+            return outcome
+        fleet.release(holds, thread_id, "superseded")
+        fleet.replan(store, sfn, thread_id, task.execution_arn, domain.fleet.superseded_message(thread_id, committed.conflicts))
+        return "superseded"
+    fleet.release(holds, thread_id)
+    return outcome
