@@ -6,12 +6,13 @@ as expired), then answer the workflow's task token with the ApprovalResponse as 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from skymarshal.domain import fleet
 from skymarshal.errors import ApprovalExpired, CheckpointNotFound, ResourcesContested
 from skymarshal.models import ApprovalResponse
-from skymarshal.domain import fleet
 from skymarshal.stores import Store
 from skymarshal.stores.fleet import FleetStore
 
@@ -34,7 +35,8 @@ def decide(
     if pending is None:
         raise CheckpointNotFound(f"thread {thread_id} has no approval request")
     recommends = (pending.get("summary") or {}).get("recommended_option") is not None
-    if approved and holds is not None and recommends and pending["approval_status"] == "pending":
+    takes_part = holds is not None and holds.record(thread_id) is not None  # a replay holds nothing
+    if approved and holds is not None and recommends and takes_part and pending["approval_status"] == "pending":
         committed = holds.commit(thread_id)
         if not committed.ok:
             _supersede(store, sfn, thread_id, approver_id, pending, committed.conflicts)
@@ -56,8 +58,8 @@ def _supersede(
     that names why; its Finalize releases what is left and starts the re-plan. Raises ResourcesContested."""
     message = fleet.superseded_message(thread_id, conflicts)
     store.decide_approval(thread_id, "superseded", approver_id, message)
-    try:
+    # the workflow may have ended meanwhile (timeout): its Finalize released the holds
+    with contextlib.suppress(sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken,
+                             sfn.exceptions.TaskDoesNotExist):
         sfn.send_task_failure(taskToken=pending["task_token"], error="DecisionRejected", cause=message[:32768])
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
-        pass  # the workflow ended meanwhile (timeout): its Finalize released the holds
     raise ResourcesContested(message)

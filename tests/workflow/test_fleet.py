@@ -12,7 +12,6 @@ have 99 free seats each.
 from __future__ import annotations
 
 import json
-import random
 import threading
 import uuid
 from typing import Any

@@ -22,9 +22,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Literal
-
+from datetime import datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
@@ -35,9 +34,26 @@ from .operation import Booking, CrewDuty, Flight, Record, Snapshot
 from .operation.claims import Claim, ClaimState, ResourceKind, blocking, hhmmz, resource_key
 from .policy import Policy
 
-__all__ = ["Claim", "ClaimState", "CommittedPlan", "FleetState", "Need", "PlanChanges", "ResourceKind", "blocking",
-           "conflicts", "hhmmz", "invariant_violations", "needs", "plan_changes", "rebook", "resource_key",
-           "rest_end", "replan_id", "superseded_message"]
+__all__ = [
+    "Claim",
+    "ClaimState",
+    "CommittedPlan",
+    "FleetState",
+    "Need",
+    "PlanChanges",
+    "ResourceKind",
+    "blocking",
+    "conflicts",
+    "hhmmz",
+    "invariant_violations",
+    "needs",
+    "plan_changes",
+    "rebook",
+    "replan_id",
+    "resource_key",
+    "rest_end",
+    "superseded_message",
+]
 
 class Need(Record):
     """One resource an option takes: `busy_from`..`busy_until` in operation time (the option's own times)."""
@@ -163,7 +179,8 @@ def plan_changes(option: RecoveryOption, snapshot: Snapshot, policy: Policy) -> 
         changes.cancelled_flight = f.key
         changes.rebooking = {k: int(v) for k, v in (option.details.get("rebooking_pax") or {}).items()}
         return changes
-    dep, arr = option.new_departure_utc, option.new_arrival_utc
+    dep = option.new_departure_utc
+    arr: datetime = option.new_arrival_utc or dep + (f.sta_utc - f.std_utc)
     changes.flights[f.key] = f.model_copy(update={
         "etd_utc": dep, "eta_utc": arr, "tail": option.tail,
         "status": "delayed" if dep > f.std_utc else f.status,
@@ -172,12 +189,13 @@ def plan_changes(option: RecoveryOption, snapshot: Snapshot, policy: Policy) -> 
     tail = own_tail(snapshot)
     if option.tail and option.tail != tail:
         back = swap_return(option, snapshot, policy)
-        ready = arr
+        ready: datetime = arr
         for key in snapshot.rotation:  # the swap tail flies the rotation until it is back at the station
             r = snapshot.flights[key]
             if r.std_utc <= f.std_utc or back is None or r.std_utc >= back:
                 continue
-            etd = max(r.departure_utc, ready + timedelta(minutes=policy.min_turnaround_minutes))
+            earliest: datetime = ready + timedelta(minutes=policy.min_turnaround_minutes)
+            etd: datetime = r.departure_utc if r.departure_utc >= earliest else earliest
             eta = etd + (r.sta_utc - r.std_utc)
             changes.flights[key] = r.model_copy(update={"tail": option.tail, "etd_utc": etd, "eta_utc": eta,
                                                         "status": "delayed" if etd > r.std_utc else r.status})
@@ -273,10 +291,10 @@ def invariant_violations(state: FleetState) -> list[str]:
         if len(threads) > 1:
             out.extend(_stacked_duty(crew_id, by_crew.get(crew_id, []), state))
     for key, committed in state.committed_seats.items():
-        f = state.flights.get(key)
         seats = state.seats_of.get(key, 0)
-        if f is not None and f.booked_pax + committed > seats:
-            out.append(f"{key}: {f.booked_pax} booked + {committed} rebooked > {seats} seats")
+        rebooked_on = state.flights.get(key)
+        if rebooked_on is not None and rebooked_on.booked_pax + committed > seats:
+            out.append(f"{key}: {rebooked_on.booked_pax} booked + {committed} rebooked > {seats} seats")
         if state.rebooked_pax.get(key, 0) != committed:
             out.append(f"{key}: {state.rebooked_pax.get(key, 0)} rebooked pax on board, {committed} seats given")
     for p in state.plans:
@@ -286,7 +304,7 @@ def invariant_violations(state: FleetState) -> list[str]:
 
 def _overlaps(flights: list[Flight]) -> list[tuple[Flight, Flight]]:
     ordered = sorted(flights, key=lambda f: f.departure_utc)
-    return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b.departure_utc < a.arrival_utc]
+    return [(a, b) for a, b in pairwise(ordered) if b.departure_utc < a.arrival_utc]
 
 
 def _stacked_duty(crew_id: str, flights: list[Flight], state: FleetState) -> list[str]:
@@ -294,7 +312,7 @@ def _stacked_duty(crew_id: str, flights: list[Flight], state: FleetState) -> lis
     separated by the rest (ORO.FTL.235)."""
     ordered = sorted(flights, key=lambda f: f.departure_utc)
     out = []
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in pairwise(ordered):
         report_a = a.departure_utc - timedelta(minutes=state.report_before_minutes)
         if b.departure_utc - timedelta(minutes=state.report_before_minutes) >= rest_end(report_a, a.arrival_utc):
             continue

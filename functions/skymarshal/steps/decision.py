@@ -71,7 +71,7 @@ def request_approval(
     the summary says what the decision holds, or which resources other decisions took (contested)."""
     summary = task.decision.model_dump(mode="json")
     held = None
-    if holds is not None and task.decision.recommended_option is not None:
+    if holds is not None and task.decision.recommended_option is not None and fleet.takes_part(store, task.thread_id):
         expires = datetime.now(UTC) + timedelta(seconds=task.timeout_seconds)
         held = fleet.hold(store, holds, task.thread_id, expires, policy or Policy())
     if held is not None:
@@ -135,7 +135,7 @@ def finalize(
             record.decided_at = datetime.fromisoformat(decided)
         store.put(task.thread_id, "approval_decided", record, status=outcome)
     if holds is not None and task.decision.recommended_option is not None:
-        outcome = _settle(task, store, holds, policy or Policy(), sfn, reader, outcome)
+        outcome = _settle(task, store, holds, policy or Policy(), sfn, reader, outcome)  # type: ignore[assignment]
         record.decision = outcome
     decision = Decision.model_validate(store.load(task.decision.decision))
     result = FinalResult(
@@ -155,18 +155,23 @@ def _settle(task: FinalizeTask, store: Store, holds: FleetStore, policy: Policy,
     API, or auto-approved), the decision is superseded and re-planned. Rejected or timed out: release. An
     approval the approval API refused (409) arrives as a rejection on a superseded approval record."""
     thread_id = task.thread_id
+    if not fleet.takes_part(store, thread_id):
+        return outcome
     approval = store.get_approval(thread_id)
     if approval is not None and approval.get("approval_status") == "superseded":
         fleet.release(holds, thread_id, "superseded")
         fleet.replan(store, sfn, thread_id, task.execution_arn, str(approval.get("comments", "")))
         return "superseded"
     if outcome in ("approved", "auto_approved"):
+        if holds.record(thread_id) is None:  # auto-approved: no approval was requested, nothing held yet
+            fleet.hold(store, holds, thread_id, datetime.now(UTC), policy)
         committed = fleet.commit(holds, thread_id)
         if committed.ok:
             fleet.apply(store, holds, thread_id, policy, reader or DynamoOpsReader())
             return outcome
         fleet.release(holds, thread_id, "superseded")
-        fleet.replan(store, sfn, thread_id, task.execution_arn, domain.fleet.superseded_message(thread_id, committed.conflicts))
+        message = domain.fleet.superseded_message(thread_id, committed.conflicts)
+        fleet.replan(store, sfn, thread_id, task.execution_arn, message)
         return "superseded"
     fleet.release(holds, thread_id)
     return outcome

@@ -6,6 +6,7 @@ skymarshal.stores.fleet."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,13 @@ def recommended(store: Store, thread_id: str) -> Recommended:
         options = [RecoveryOption.model_validate(o) for o in store.load(ref("options"))]
         option = next((o for o in options if o.option_id == decision.recommended.option_id), None)
     return Recommended(event=store.load(ref("start")), snapshot=snapshot, option=option)
+
+
+def takes_part(store: Store, thread_id: str) -> bool:
+    """A replay ("time travel" from a stored checkpoint) is a what-if on a stored snapshot: it holds, commits
+    and changes nothing in the operation. Every other thread does."""
+    thread = store.get_thread(thread_id) or {}
+    return not thread.get("replay_of")
 
 
 def hold(store: Store, holds: FleetStore, thread_id: str, hold_until: datetime, policy: Policy) -> HoldResult | None:
@@ -88,9 +96,7 @@ def replan(store: Store, sfn: Any, thread_id: str, execution_arn: str, reason: s
     event = {k: v for k, v in dict(rec_event).items() if v is not None}
     event.update(event_id=new_id, replan_of=thread_id)
     state_machine = execution_arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
-    try:
+    with contextlib.suppress(sfn.exceptions.ExecutionAlreadyExists):  # started already (a retried step)
         sfn.start_execution(stateMachineArn=state_machine, name=new_id, input=json.dumps(event, default=str))
-    except sfn.exceptions.ExecutionAlreadyExists:
-        pass  # started already (a retried step)
     store.put(thread_id, "replanned", {"replanned_as": new_id, "reason": reason}, status="superseded")
     return new_id

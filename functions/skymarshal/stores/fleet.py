@@ -1,12 +1,14 @@
 """Holds and commitments on the shared operation, in OpsDataTable, by conditional writes (TransactWriteItems
 where several items change together): two decisions can never both hold, nor both commit, one resource.
 
-| item                     | PK                         | SK              | what                                       |
-|--------------------------|----------------------------|-----------------|--------------------------------------------|
-| claim on a tail/crew/flt | `CLAIM#tail#A6-XWE`        | `CLAIM`         | thread_id, state held/committed, hold_until, busy_until, purpose, expires_at (TTL) |
-| seat ledger of a flight  | `SEATS#EY124/2026-12-01`   | `LEDGER`        | `available` seats for rebooking, `committed` |
-| seats held by a thread   | `SEATS#EY124/2026-12-01`   | `HOLD#{thread}` | seats, state, thread_id, expires_at (TTL)  |
-| a decision's holds       | `DECISION#{thread}`        | `HOLDS`         | state held/contested/committed/released/superseded, needs, conflicts, applied |
+| item                  | PK                       | SK              | what                                         |
+|-----------------------|--------------------------|-----------------|----------------------------------------------|
+| claim: tail/crew/flt  | `CLAIM#tail#A6-XWE`      | `CLAIM`         | thread_id, state, hold_until, busy_until, TTL |
+| seat ledger           | `SEATS#EY124/2026-12-01` | `LEDGER`        | `available` for rebooking, `committed`       |
+| seats of a thread     | `SEATS#EY124/2026-12-01` | `HOLD#{thread}` | seats, state, thread_id, expires_at (TTL)    |
+| a decision's holds    | `DECISION#{thread}`      | `HOLDS`         | state, needs, conflicts, applied             |
+
+(claim state: held/committed; decision state: held/contested/committed/released/superseded)
 
 - hold (when approval is requested): one transaction puts every claim (condition: free, or our own, or a hold
   that lapsed, or a commitment whose use ended before we need it), takes the seats off each ledger
@@ -245,7 +247,7 @@ class FleetStore:
 
     def conflicts(self, thread_id: str, needs: list[Need], now: datetime | None = None) -> list[str]:
         """Who holds what this thread needs (named), and the seats that are short."""
-        keys = [(n.kind, n.resource_id) for n in needs if n.kind != "seats"]
+        keys: list[tuple[str, str]] = [(n.kind, n.resource_id) for n in needs if n.kind != "seats"]
         seats = self.seats_available([n.resource_id for n in needs if n.kind == "seats"])
         for n in needs:  # a flight without a ledger has the seats the snapshot saw
             if n.kind == "seats" and n.resource_id not in seats and n.free_seats is not None:

@@ -180,12 +180,23 @@ def print_thread(thread_id: str, doc: dict[str, Any]) -> None:
 
 def print_threads(rows: list[dict[str, Any]]) -> None:
     table = Table(title="Threads")
-    for col in ("thread", "status", "flight", "updated", "detail"):
+    for col in ("thread", "status", "flight", "updated", "detail", "holds / contested"):
         table.add_column(col)
     for t in rows:
         table.add_row(t["thread_id"], t["status"], f"{t.get('flight_number', '')} {t.get('flight_date', '')}",
-                      t.get("updated_at", ""), t.get("failure") or t.get("approval_expires_at") or "")
+                      t.get("updated_at", ""), t.get("failure") or t.get("approval_expires_at") or "",
+                      fleet_cell(t))
     console.print(table if rows else "no threads")
+
+
+def fleet_cell(thread: dict[str, Any]) -> str:
+    """What a pending decision holds, and who took what it needs (a contested decision: approving it re-plans)."""
+    parts = [", ".join(thread.get("holds") or [])]
+    if thread.get("contested"):
+        parts.append("[red]CONTESTED: " + "; ".join(thread["contested"]) + "[/]")
+    if thread.get("replan_of"):
+        parts.append(f"re-plan of {thread['replan_of']}")
+    return "\n".join(p for p in parts if p)
 
 
 def print_checkpoints(history: list[dict[str, Any]]) -> None:

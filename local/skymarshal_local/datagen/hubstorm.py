@@ -1,8 +1,8 @@
 """A hub storm: N flights out of AUH disrupted together (technical delays), competing for K spare tails, R
 reserve crew and the seats of a few later flights to the same destination. Built from the hand-made EY123
-scenario (data/scenarios/ey123-technical-delay.json): each disrupted flight is a copy of EY123 (its crew
-reporting early for three sectors, so the technical ones have a hydraulic leak, the others a sick captain), with its own tail, crew, duties
-and bookings; the spares have no rotation. Used by tests/workflow/test_fleet.py and benchmarks/bench_fleet.py.
+scenario (data/scenarios/ey123-technical-delay.json): each disrupted flight is a copy of EY123 (the even ones
+with a hydraulic leak, the odd ones with a sick captain), with its own tail, crew, duties and bookings; the
+spares have no rotation. Used by tests/workflow/test_fleet.py and benchmarks/bench_fleet.py.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ by tests/workflow/test_fleet.py on the real state machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import random
@@ -21,7 +22,7 @@ from typing import Any
 from skymarshal import approvals, steps
 from skymarshal.domain.policy import Policy
 from skymarshal.errors import ResourcesContested
-from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS, AgentTask, ArbitrationTask, ApprovalTask, FinalizeTask
+from skymarshal.models import ALL_AGENTS, SAFETY_AGENTS, AgentTask, ApprovalTask, ArbitrationTask, FinalizeTask
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.stores import Store
 from skymarshal.stores.fleet import FleetStore
@@ -36,7 +37,7 @@ class _Gone(Exception):
 class LocalTaskTokens:
     """Stands in for Step Functions around the steps: records task answers and the re-plans started."""
 
-    class exceptions:  # noqa: N801 (the boto3 client's shape)
+    class exceptions:
         TaskTimedOut = TaskDoesNotExist = InvalidToken = ExecutionAlreadyExists = _Gone
 
     def __init__(self) -> None:
@@ -44,15 +45,15 @@ class LocalTaskTokens:
         self.started: queue.Queue[dict[str, Any]] = queue.Queue()
         self._lock = threading.Lock()
 
-    def send_task_success(self, taskToken: str, output: str) -> None:  # noqa: N803 (boto3 names)
+    def send_task_success(self, taskToken: str, output: str) -> None:
         with self._lock:
             self.answers[taskToken] = json.loads(output)
 
-    def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:  # noqa: N803
+    def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:
         with self._lock:
             self.answers[taskToken] = {"outcome": "rejected", "comments": cause}
 
-    def start_execution(self, stateMachineArn: str, name: str, input: str) -> None:  # noqa: N803, A002
+    def start_execution(self, stateMachineArn: str, name: str, input: str) -> None:
         self.started.put(json.loads(input))
 
 
@@ -94,10 +95,8 @@ class Storm:
     def approve(self, thread_id: str, summary: Any, approver: str) -> str:
         """A duty manager approves; the workflow finalizes with the answer (a refused approval ends as a
         rejection of a superseded decision, whose Finalize starts the re-plan)."""
-        try:
+        with contextlib.suppress(ResourcesContested):  # refused (409): its Finalize starts the re-plan
             approvals.decide(self.store, self.sfn, thread_id, True, approver, "storm plan approved", self.holds)
-        except ResourcesContested:
-            pass
         answer = self.sfn.answers[thread_id]
         result = steps.finalize(FinalizeTask(thread_id=thread_id, execution_arn=EXECUTION + thread_id,
                                              decision=summary, approval=answer),
