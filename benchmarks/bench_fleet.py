@@ -11,6 +11,7 @@ Run: `PYTHONPATH=functions:local python benchmarks/bench_fleet.py [--events 200 
 from __future__ import annotations
 
 import argparse
+import os
 import uuid
 
 from _common import row, start_stack, target_for, write
@@ -23,6 +24,7 @@ def main() -> None:
     parser.add_argument("--reserves", type=int, default=8)
     parser.add_argument("--approvers", type=int, default=4)
     args = parser.parse_args()
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # the steps run in this process: no EMF on stdout
     from skymarshal.opsdata import DynamoOpsReader
     from skymarshal.stores import Store
     from skymarshal.stores.fleet import FleetStore
