@@ -10,15 +10,23 @@ the workflow did not take. An answer for an execution that has ended is refused 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from skymarshal.errors import ApprovalExpired, CheckpointNotFound, TransientDependencyError
+from skymarshal.domain import fleet
+from skymarshal.errors import (
+    ApprovalExpired,
+    CheckpointNotFound,
+    ResourcesContested,
+    TransientDependencyError,
+)
 from skymarshal.models import ApprovalResponse
 from skymarshal.stores import Store
+from skymarshal.stores.fleet import FleetStore
 
 
 def mask_token(token: str) -> str:
@@ -35,11 +43,14 @@ def pseudonym(approver_id: str | None) -> str:
 
 
 def decide(
-    store: Store, sfn: Any, thread_id: str, approved: bool, approver_id: str, comments: str
+    store: Store, sfn: Any, thread_id: str, approved: bool, approver_id: str, comments: str,
+    holds: FleetStore | None = None,
 ) -> ApprovalResponse:
     """Raises CheckpointNotFound (no approval request), ApprovalNotPending (already answered),
     ApprovalExpired (after the timeout, or the workflow no longer waits: nothing stays recorded),
-    TransientDependencyError (Step Functions did not take the answer: nothing stays recorded, try again)."""
+    TransientDependencyError (Step Functions did not take the answer: nothing stays recorded, try again),
+    ResourcesContested (approved, but another decision took its resources meanwhile: the decision is
+    superseded and the thread re-planned)."""
     response = ApprovalResponse(approved=approved, approver_id=approver_id, comments=comments,
                                 decided_at=datetime.now(UTC))
     pending = store.get_approval(thread_id)
@@ -47,6 +58,12 @@ def decide(
         raise CheckpointNotFound(f"thread {thread_id} has no approval request")
     if pending.get("approval_status") == "pending":
         _refuse_ended_execution(store, sfn, thread_id, pending)
+    recommends = (pending.get("summary") or {}).get("recommended_option") is not None
+    takes_part = holds is not None and holds.record(thread_id) is not None  # a replay holds nothing
+    if approved and holds is not None and recommends and takes_part and pending["approval_status"] == "pending":
+        committed = holds.commit(thread_id)
+        if not committed.ok:
+            _supersede(store, sfn, thread_id, approver_id, pending, committed.conflicts)
     decided = store.decide_approval(thread_id, "approved" if approved else "rejected", approver_id,
                                     response.comments)
     try:
@@ -78,3 +95,17 @@ def _refuse_ended_execution(store: Store, sfn: Any, thread_id: str, pending: dic
         store.close_approval(thread_id, "closed", arn)
         raise ApprovalExpired(f"the workflow of thread {thread_id} has ended ({status}): nothing to approve,"
                               " nothing was recorded")
+
+
+def _supersede(
+    store: Store, sfn: Any, thread_id: str, approver_id: str, pending: dict[str, Any], conflicts: list[str]
+) -> None:
+    """Refuse an approval on a stale plan: record it superseded (once), end the waiting workflow as a rejection
+    that names why; its Finalize releases what is left and starts the re-plan. Raises ResourcesContested."""
+    message = fleet.superseded_message(thread_id, conflicts)
+    store.decide_approval(thread_id, "superseded", approver_id, message)
+    # the workflow may have ended meanwhile (timeout): its Finalize released the holds
+    with contextlib.suppress(sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken,
+                             sfn.exceptions.TaskDoesNotExist):
+        sfn.send_task_failure(taskToken=pending["task_token"], error="DecisionRejected", cause=message[:32768])
+    raise ResourcesContested(message)

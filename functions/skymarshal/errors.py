@@ -41,5 +41,10 @@ class ApprovalExpired(SkyMarshalError):
     """The approval arrived after its timeout; the thread has been escalated."""
 
 
+class ResourcesContested(SkyMarshalError):
+    """An approval whose resources (spare tail, reserve, seats) another decision took meanwhile: refused, the
+    decision superseded and the thread re-planned against the current operation (HTTP 409)."""
+
+
 class DecisionRejected(SkyMarshalError):
     """Used as the SendTaskFailure error name when a duty manager rejects through the plain API."""

@@ -160,7 +160,7 @@ def _reserve_days(member: CrewMember) -> list[date]:
 # --------------------------------------------------------------------------------------------------
 # Items
 # --------------------------------------------------------------------------------------------------
-def _flight_items(f: Flight) -> Iterator[tuple[str, dict[str, Any]]]:
+def flight_items(f: Flight) -> Iterator[tuple[str, dict[str, Any]]]:
     """A flight's META item (tail and route indexes) and its DEP item (departures index)."""
     doc, pk, sort = _doc(f), flight_pk(f.key), _flight_sort(f)
     item = {"PK": pk, "SK": META, "GSI2PK": route_gsi(f.origin, f.destination), "GSI2SK": sort, DOC: doc}
@@ -210,7 +210,7 @@ def dataset_items(dataset: OpsDataset) -> Iterator[tuple[str, dict[str, Any]]]:
             {"PK": pk, "SK": META, "GSI1PK": station_gsi(ac.station), "GSI1SK": pk, DOC: _doc(ac)},
         )
     for f in dataset.flights:
-        yield from _flight_items(f)
+        yield from flight_items(f)
     for c in dataset.crew:
         yield from _crew_items(c)
     for d in dataset.duties:

@@ -262,7 +262,7 @@ def build(store: Store, thread_id: str, now: datetime | None = None) -> dict[str
         "thread_id": thread_id,
         "thread": {k: thread.get(k) for k in ("status", "flight_number", "flight_date", "disruption_type",
                                               "created_at", "updated_at", "execution_arn", "outcome", "failure",
-                                              "replay_of")},
+                                              "replay_of", "replan_of", "holds", "contested")},
         "event": (latest.get("start") or {}).get("payload"),
         "approval": approval_public(store.get_approval(thread_id), now),
         "briefing": briefing_public((latest.get("briefing") or {}).get("payload")),

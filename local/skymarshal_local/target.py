@@ -16,10 +16,17 @@ from typing import Any
 from skymarshal import approvals, aws, intake
 from skymarshal.checkpoints import CheckpointStore
 from skymarshal.config import policy
-from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound, TransientDependencyError
+from skymarshal.errors import (
+    ApprovalExpired,
+    ApprovalNotPending,
+    CheckpointNotFound,
+    ResourcesContested,
+    TransientDependencyError,
+)
 from skymarshal.models import DisruptionEvent
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.steps import parse_event
+from skymarshal.stores.fleet import FleetStore
 from skymarshal_local import localenv
 from skymarshal_local.localenv import DEFAULT_ENDPOINT, REGION, STACK_NAME
 
@@ -97,6 +104,11 @@ class Target:
         return CheckpointStore(self.outputs["CheckpointTableName"], self.outputs["CheckpointBucketName"])
 
     @property
+    def holds(self) -> FleetStore:
+        """Holds and commitments of decisions on the shared operation (OpsDataTable)."""
+        return FleetStore(self.outputs["OpsDataTableName"])
+
+    @property
     def state_machine_arn(self) -> str:
         return self.outputs["StateMachineArn"]
 
@@ -148,8 +160,9 @@ class Target:
         token. A second answer is refused; an answer after the timeout is refused and the thread escalated."""
         try:
             response = approvals.decide(self.store, self.client("stepfunctions"), thread_id, approved, approver_id,
-                                        comments)
-        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound, TransientDependencyError) as exc:
+                                        comments, self.holds)
+        except (ApprovalNotPending, ApprovalExpired, CheckpointNotFound, TransientDependencyError,
+                ResourcesContested) as exc:
             raise TargetError(str(exc)) from exc
         return response.model_dump(mode="json")
 

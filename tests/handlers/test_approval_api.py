@@ -328,3 +328,23 @@ def test_a_decision_emits_the_approval_decisions_metric_and_no_token_in_logs(api
     assert docs and docs[-1]["decision"] == "approved"
     target.wait(arn, TERMINAL)
     assert token not in "".join(text for _, text in runtime.logs[since:])
+
+
+def test_approving_a_decision_whose_spare_was_taken_meanwhile_is_409_and_re_planned(api, target, seed):
+    from skymarshal import aws
+    from skymarshal.stores.fleet import CLAIM_SK, claim_pk
+
+    event, arn = pending_thread(target, seed)  # EY123: swap to A6-BLG, held while pending
+    assert "tail A6-BLG (swap)" in target.store.get_thread(event.thread_id)["holds"]
+    aws.table(target.outputs["OpsDataTableName"]).update_item(  # another decision committed the spare meanwhile
+        Key={"PK": claim_pk("tail", "A6-BLG"), "SK": CLAIM_SK},
+        UpdateExpression="SET thread_id = :o, #st = :c", ExpressionAttributeNames={"#st": "state"},
+        ExpressionAttributeValues={":o": "ey789-elsewhere", ":c": "committed"})
+
+    status, data, _ = api("POST", f"/threads/{event.thread_id}/approve", {"comments": "swap"}, authorizer=JWT)
+    assert status == 409
+    assert "A6-BLG committed by thread ey789-elsewhere" in data["error"]
+    assert f"re-planned as thread {event.thread_id}-r1" in data["error"]
+    assert json.loads(target.wait(arn, TERMINAL)["output"])["outcome"] == "superseded"
+    replan = target.wait(target.execution_arn(f"{event.thread_id}-r1"), TERMINAL | {"AWAITING_APPROVAL"})
+    assert replan["status"] == "AWAITING_APPROVAL"

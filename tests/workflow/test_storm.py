@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from skymarshal import intake
+from skymarshal_local.target import TargetError
 from tests.conftest import TERMINAL
 from tests.workflow.test_intake import collect_dead_letters, executions, send, wait_for
 
@@ -21,6 +23,7 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 VALID, DUPLICATES, MALFORMED = 25, 17, 8  # 50 messages
 DEADLINE = 900  # seconds to wait for an event on a busy machine: a bound, never a speed target (see benchmarks/)
+REPLAN = re.compile(r"-r\d+$")  # re-plans of superseded decisions (skymarshal.domain.fleet.replan_id)
 
 
 def storm_events(dataset: Any, prefix: str, count: int) -> list[dict[str, Any]]:
@@ -80,13 +83,17 @@ def test_a_storm_of_50_messages_gives_one_workflow_per_event_and_a_reason_for_ev
     assert {i: letters[i]["field"] for i in letters} == bad_ids
     assert all(letters[i]["code"] in intake.REJECTION_CODES and letters[i]["reason"] for i in letters)
 
-    # every valid event reaches a decision (awaiting the duty manager), which is then approved
+    # every valid event reaches a decision (awaiting the duty manager), which is then approved; several events
+    # disrupt the same flight, so an approval whose flight or tail another approved plan took is refused and
+    # re-planned (skymarshal.domain.fleet), never approved twice
     arns = {e["event_id"]: target.execution_arn(e["event_id"]) for e in events}
     for event_id, arn in arns.items():  # approved as each one arrives, well inside the approval timeout
         status = target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"}, timeout=DEADLINE)["status"]
         assert status == "AWAITING_APPROVAL", (event_id, status)
         try:
             target.decide(event_id, True, "dm-storm", "storm plan approved")
+        except TargetError as exc:
+            assert "re-planned as thread" in str(exc), str(exc)
         except Exception:  # the execution's last events and the invocation counts say why
             print("invocations:", dict(runtime.invocations))
             for e in target.history(arn)[-8:]:
@@ -95,5 +102,6 @@ def test_a_storm_of_50_messages_gives_one_workflow_per_event_and_a_reason_for_ev
     for event_id, arn in arns.items():
         desc = target.wait(arn, TERMINAL, timeout=DEADLINE)
         assert desc["status"] == "SUCCEEDED", (event_id, desc["status"], desc.get("error"), desc.get("cause"))
-        assert json.loads(desc["output"])["outcome"] == "approved"
-    assert executions(target, prefix) == expected
+        assert json.loads(desc["output"])["outcome"] in ("approved", "superseded")
+    originals = Counter({name: n for name, n in executions(target, prefix).items() if not REPLAN.search(name)})
+    assert originals == expected

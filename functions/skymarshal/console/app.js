@@ -159,7 +159,7 @@ function renderThread(view) {
 
     <section aria-labelledby="decide-title" class="decide">
       <h3 id="decide-title">Your decision</h3>
-      <div id="decision-area">${pending ? decisionForm() : resultBlock(view)}</div>
+      <div id="decision-area">${pending ? decisionForm(view) : resultBlock(view)}</div>
       <p id="result" role="status" aria-live="polite"></p>
     </section>
 
@@ -210,8 +210,19 @@ function briefingBlock(b) {
     </section>`;
 }
 
-function decisionForm() {
-  return `<form id="decision-form" novalidate>
+function fleetBlock(view) {
+  // What the pending decision holds (spare tail, reserves, seats) and who took what it needs.
+  const t = view.thread || {};
+  const holds = (t.holds || []).map(esc).join(", ");
+  const contested = (t.contested || []).map(esc);
+  return (holds ? `<p class="small" id="holds">Holds: ${holds}</p>` : "")
+    + (contested.length ? `<p class="error" role="alert" id="contested"><strong>Contested:</strong> ${contested.join("; ")}.
+        Approving will be refused and the thread re-planned against the current operation.</p>` : "")
+    + (t.replan_of ? `<p class="small muted">Re-plan of ${esc(t.replan_of)}.</p>` : "");
+}
+
+function decisionForm(view) {
+  return `${fleetBlock(view)}<form id="decision-form" novalidate data-contested="${(view.thread && (view.thread.contested || []).length) ? "yes" : ""}">
       <label for="comment">Comment <span class="small muted">(required to reject)</span></label>
       <textarea id="comment" name="comments" rows="3" maxlength="2000" aria-describedby="comment-help form-error"></textarea>
       <p id="comment-help" class="small muted">Recorded with your identity on the thread and in the execution output.</p>
@@ -241,6 +252,10 @@ async function onDecide(event) {
     error.textContent = "A comment is required to reject: say why.";
     $("#comment").setAttribute("aria-invalid", "true");
     $("#comment").focus();
+    return;
+  }
+  if (action === "approve" && $("#decision-form").dataset.contested
+      && !window.confirm("Another decision took resources this plan needs. Approving will be refused and the thread re-planned. Continue?")) {
     return;
   }
   for (const b of document.querySelectorAll("#decision-form button")) b.disabled = true;

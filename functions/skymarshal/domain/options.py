@@ -18,6 +18,7 @@ from ..models import DisruptionEvent, RecoveryOption
 from .crewcheck import check_crew_member, crew_is_legal, minutes
 from .mel import airworthiness
 from .operation import Aircraft, CrewMember, Snapshot
+from .operation.claims import blocking
 from .policy import Policy
 
 ENVIRONMENTAL = ("weather", "atc", "security", "other")  # the delay applies whatever the tail or crew
@@ -113,6 +114,11 @@ def _crew_needing_replacement(
     return need
 
 
+def taken(snapshot: Snapshot, kind: str, resource_id: str, needed_from: datetime | None) -> bool:
+    """Held or committed by another decision (skymarshal.domain.fleet): not offered while another is free."""
+    return blocking(snapshot.claims, kind, resource_id, snapshot.event.thread_id, None, needed_from) is not None  # type: ignore[arg-type]
+
+
 def _pick_reserves(
     snapshot: Snapshot, needed: list[CrewMember], departure: datetime, tail: str | None, policy: Policy
 ) -> tuple[dict[str, str], list[str]]:
@@ -120,15 +126,32 @@ def _pick_reserves(
 
     Returns ({replaced id: reserve id}, [ids that could not be covered]). Reserves are tried in id order;
     a reserve must pass every crew rule at the option's times (type rating, standby window, FDP, rest).
+    A reserve another decision holds or called out is taken only when no free one covers the member, so the
+    option is still shown and the crew agent refuses it with the holder's name.
     """
+    assigned, uncovered = _assign_reserves(snapshot, needed, departure, tail, policy, allow_taken=False)
+    if uncovered:
+        with_taken, still = _assign_reserves(snapshot, needed, departure, tail, policy, allow_taken=True)
+        if not still:
+            return with_taken, still
+    return assigned, uncovered
+
+
+def _assign_reserves(
+    snapshot: Snapshot, needed: list[CrewMember], departure: datetime, tail: str | None, policy: Policy,
+    allow_taken: bool,
+) -> tuple[dict[str, str], list[str]]:
     rating = rating_of(snapshot, aircraft_by_tail(snapshot, tail))
     arrival = departure + (snapshot.flight.sta_utc - snapshot.flight.std_utc)
     used: set[str] = set()
     assigned: dict[str, str] = {}
     uncovered: list[str] = []
+    report = departure - timedelta(minutes=policy.report_before_departure_minutes)
     for member in needed:
-        for r in snapshot.reserves:
+        for r in sorted(snapshot.reserves, key=lambda r: taken(snapshot, "crew", r.crew_id, report)):
             if r.crew_id in used or r.rank != member.rank:
+                continue
+            if not allow_taken and taken(snapshot, "crew", r.crew_id, report):
                 continue
             findings = check_crew_member(
                 snapshot,
@@ -269,8 +292,19 @@ def _add_swaps(b: _Builder, event: DisruptionEvent, snapshot: Snapshot, policy: 
     env_delay = delay if event.disruption_type in ENVIRONMENTAL else 0
     earliest = f.std_utc + timedelta(minutes=env_delay)
     swap_dep = max(f.std_utc, earliest, snapshot.as_of_utc + timedelta(minutes=policy.swap_preparation_minutes))
-    for aircraft, displaced in _swap_candidates(snapshot, policy, swap_dep)[: policy.max_swap_options]:
+    candidates = _swap_candidates(snapshot, policy, swap_dep)
+    free = [c for c in candidates if not _swap_taken(snapshot, c[0].tail, c[1], swap_dep)]
+    shown = free[: policy.max_swap_options]
+    if candidates and taken(snapshot, "tail", candidates[0][0].tail, swap_dep):
+        shown.insert(0, candidates[0])  # the best tail is another decision's: shown, and refused with its holder
+    for aircraft, displaced in shown:
         _add_swap(b, snapshot, policy, aircraft, displaced, swap_dep)
+
+
+def _swap_taken(snapshot: Snapshot, tail: str, displaced: list[str], departure: datetime) -> bool:
+    """The tail, or a flight it would leave without an aircraft, is another decision's."""
+    return taken(snapshot, "tail", tail, departure) or any(
+        taken(snapshot, "flight", k, snapshot.flights[k].std_utc) for k in displaced)
 
 
 def _add_swap(

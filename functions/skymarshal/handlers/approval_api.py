@@ -8,8 +8,9 @@
 
 The approver is the authenticated caller — `requestContext.authorizer.iam.userArn` (IAM authorization) or a
 claim of the JWT (Cognito authorizer) — never a field of the body (extra fields are refused). Errors: 400 bad
-input, 401 no authenticated caller, 404 unknown thread, 409 already decided / nothing to decide, 410 expired, 415
-a body that is not JSON (a JSON body without a Content-Type header is read as JSON).
+input, 401 no authenticated caller, 404 unknown thread, 409 already decided / nothing to decide / resources
+taken meanwhile (re-planned), 410 expired, 415 a body that is not JSON (a JSON body without a Content-Type
+header is read as JSON).
 The task token is read server-side by skymarshal.approvals.decide and never appears in a response or a log.
 
 `pending_metrics_handler` (scheduled) publishes PendingApprovals and OldestPendingApprovalAgeSeconds, which the
@@ -36,10 +37,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skymarshal import approvals, aws, threadview
 from skymarshal.config import settings
-from skymarshal.errors import ApprovalExpired, ApprovalNotPending, CheckpointNotFound, TransientDependencyError
+from skymarshal.errors import (
+    ApprovalExpired,
+    ApprovalNotPending,
+    CheckpointNotFound,
+    ResourcesContested,
+    TransientDependencyError,
+)
 from skymarshal.models import describe_validation_error
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
+from skymarshal.stores.fleet import FleetStore
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 THREAD_ID = r"^[A-Za-z0-9_-]{1,64}$"
@@ -169,6 +177,12 @@ def _already_decided(exc: ApprovalNotPending) -> Response:
     return _error(409, str(exc))
 
 
+@app.exception_handler(ResourcesContested)
+def _contested(exc: ResourcesContested) -> Response:
+    """Approved on a stale plan (its spare, reserve or seats were taken meanwhile): refused, re-planned."""
+    return _error(409, str(exc))
+
+
 @app.exception_handler(ApprovalExpired)
 def _expired(exc: ApprovalExpired) -> Response:
     return _error(410, str(exc))
@@ -230,7 +244,8 @@ def _decide(thread_id: str, approved: bool, comments: str) -> Response:
         raise HttpError(409, f"thread {thread_id} has no approval request (nothing to decide)")
     _refuse_expired(thread_id, approval)
     try:
-        response = approvals.decide(store, aws.client("stepfunctions"), thread_id, approved, who, comments)
+        response = approvals.decide(store, aws.client("stepfunctions"), thread_id, approved, who, comments,
+                                    FleetStore())
     except ApprovalNotPending:
         # the workflow may have closed it as expired between our read and the conditional write
         _refuse_expired(thread_id, store.get_approval(thread_id))

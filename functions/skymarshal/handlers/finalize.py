@@ -5,9 +5,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skymarshal import steps
+from skymarshal import aws, steps
+from skymarshal.config import policy
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
+from skymarshal.stores.fleet import FleetStore
 
 
 @logger.inject_lambda_context(correlation_id_path="thread_id", clear_state=True)
@@ -15,7 +17,7 @@ from skymarshal.stores import store_from_env
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = steps.FinalizeTask.model_validate(event)
-    result = steps.finalize(task, store_from_env())
+    result = steps.finalize(task, store_from_env(), FleetStore(), policy(), aws.client("stepfunctions"))
     metrics.add_dimension(name="outcome", value=result.outcome)
     metrics.add_metric(name="DecisionOutcome", unit=MetricUnit.Count, value=1)
     logger.info("finalized", extra={"outcome": result.outcome,

@@ -10,6 +10,7 @@ from skymarshal.config import policy, settings
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.stores import store_from_env
+from skymarshal.stores.fleet import FleetStore
 
 
 @logger.inject_lambda_context(correlation_id_path="event.event_id", clear_state=True)
@@ -19,7 +20,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = steps.PrepareTask.model_validate(event)
     s = settings()
     prepared = steps.prepare(task, store_from_env(), DynamoOpsReader(), policy(), s.approval_timeout_seconds,
-                             briefing_enabled=bool(s.briefing_model_id))
+                             holds=FleetStore(), briefing_enabled=bool(s.briefing_model_id))
     metrics.add_metric(name="DisruptionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("prepared", extra={"options": prepared.option_ids})
     return prepared.model_dump(mode="json")

@@ -10,8 +10,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import steps
+from skymarshal.config import policy
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
+from skymarshal.stores.fleet import FleetStore
 
 
 @logger.inject_lambda_context(correlation_id_path="thread_id", log_event=False,
@@ -20,7 +22,7 @@ from skymarshal.stores import store_from_env
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = steps.ApprovalTask.model_validate(event)
-    result = steps.request_approval(task, store_from_env())
+    result = steps.request_approval(task, store_from_env(), FleetStore(), policy())
     metrics.add_metric(name="ApprovalsRequested", unit=MetricUnit.Count, value=1)
     logger.info("approval requested", extra={"token": steps.mask_token(task.task_token),
                                              "expires_at": result["expires_at"]})

@@ -41,8 +41,11 @@ OptionKind = Literal[
 
 # approval_invalid: the task token was answered with something that is not an answer (SendTaskSuccess without
 # approver_id, a rejection without a reason): the decision is escalated with the reason, never taken.
-Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out", "approval_invalid"]
-ThreadStatus = Literal["active", "awaiting_approval", "completed", "failed", "rejected", "escalated"]
+# superseded: approved, but another decision took its resources meanwhile; the thread is re-planned.
+Outcome = Literal["approved", "rejected", "auto_approved", "approval_timed_out", "approval_invalid", "superseded"]
+ThreadStatus = Literal[
+    "active", "awaiting_approval", "completed", "failed", "rejected", "escalated", "superseded"
+]
 
 
 class Strict(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,8 +27,11 @@ from skymarshal.models import (
     describe_validation_error,
 )
 from skymarshal.observability import Timer
+from skymarshal.opsdata import DynamoOpsReader
+from skymarshal.steps import fleet
 from skymarshal.steps.context import load_context
 from skymarshal.stores import Store
+from skymarshal.stores.fleet import FleetStore
 
 
 def arbitrate(
@@ -73,8 +76,18 @@ def arbitrate(
     )
 
 
-def request_approval(task: ApprovalTask, store: Store) -> dict[str, Any]:
+def request_approval(
+    task: ApprovalTask, store: Store, holds: FleetStore | None = None, policy: Policy | None = None
+) -> dict[str, Any]:
+    """Record the pending approval; hold the recommended option's resources until it expires (with `holds`):
+    the summary says what the decision holds, or which resources other decisions took (contested)."""
     summary = task.decision.model_dump(mode="json")
+    held = None
+    if holds is not None and task.decision.recommended_option is not None and fleet.takes_part(store, task.thread_id):
+        expires = datetime.now(UTC) + timedelta(seconds=task.timeout_seconds)
+        held = fleet.hold(store, holds, task.thread_id, expires, policy or Policy())
+    if held is not None:
+        summary["holds"], summary["contested"] = held.holds, held.conflicts
     record = store.put_approval(task.thread_id, task.task_token, task.execution_arn, summary, task.timeout_seconds,
                                 task.entered_at)
     store.put(
@@ -83,7 +96,9 @@ def request_approval(task: ApprovalTask, store: Store) -> dict[str, Any]:
          "expires_at": record["approval_expires_at"], "token": mask_token(task.task_token)},
         status="pending",
     )
-    store.set_status(task.thread_id, "awaiting_approval", approval_expires_at=record["approval_expires_at"])
+    fleet_attributes = {"holds": held.holds, "contested": held.conflicts} if held is not None else {}
+    store.set_status(task.thread_id, "awaiting_approval", approval_expires_at=record["approval_expires_at"],
+                     **fleet_attributes)
     briefing = Briefing.model_validate(store.load(task.decision.briefing)) if task.decision.briefing else None
     events_out.approval_requested(task.thread_id, task.decision.flight_number, summary,
                                   record["approval_expires_at"], task.execution_arn, briefing)
@@ -96,6 +111,7 @@ _THREAD_STATUS = {
     "rejected": "rejected",
     "approval_timed_out": "escalated",
     "approval_invalid": "escalated",
+    "superseded": "superseded",
 }
 
 
@@ -130,7 +146,10 @@ def _invalid(reason: str) -> ApprovalRecord:
     return ApprovalRecord(decision="approval_invalid", comments=reason[:2000])
 
 
-def finalize(task: FinalizeTask, store: Store) -> FinalResult:
+def finalize(
+    task: FinalizeTask, store: Store, holds: FleetStore | None = None, policy: Policy | None = None,
+    sfn: Any = None, reader: DynamoOpsReader | None = None,
+) -> FinalResult:
     record = approval_record(task.approval)
     outcome = record.decision
     if outcome in ("approval_timed_out", "approval_invalid"):
@@ -152,6 +171,9 @@ def finalize(task: FinalizeTask, store: Store) -> FinalResult:
             decided = approval.get("decided_at") or datetime.now(UTC).isoformat()
             record.decided_at = datetime.fromisoformat(decided)
         store.put(task.thread_id, "approval_decided", record, status=outcome)
+    if holds is not None and task.decision.recommended_option is not None:
+        outcome = _settle(task, store, holds, policy or Policy(), sfn, reader, outcome)  # type: ignore[assignment]
+        record.decision = outcome
     decision = Decision.model_validate(store.load(task.decision.decision))
     result = FinalResult(
         thread_id=task.thread_id, execution_arn=task.execution_arn, outcome=outcome, decision=decision,
@@ -162,3 +184,31 @@ def finalize(task: FinalizeTask, store: Store) -> FinalResult:
     store.set_status(task.thread_id, _THREAD_STATUS[outcome], outcome=outcome)  # type: ignore[arg-type]
     events_out.decision_made(result)
     return result
+
+
+def _settle(task: FinalizeTask, store: Store, holds: FleetStore, policy: Policy, sfn: Any,
+            reader: DynamoOpsReader | None, outcome: str) -> str:
+    """Approved: commit the holds and apply the plan; if a resource was taken meanwhile (approved with the plain
+    API, or auto-approved), the decision is superseded and re-planned. Rejected or timed out: release. An
+    approval the approval API refused (409) arrives as a rejection on a superseded approval record."""
+    thread_id = task.thread_id
+    if not fleet.takes_part(store, thread_id):
+        return outcome
+    approval = store.get_approval(thread_id)
+    if approval is not None and approval.get("approval_status") == "superseded":
+        fleet.release(holds, thread_id, "superseded")
+        fleet.replan(store, sfn, thread_id, task.execution_arn, str(approval.get("comments", "")))
+        return "superseded"
+    if outcome in ("approved", "auto_approved"):
+        if holds.record(thread_id) is None:  # auto-approved: no approval was requested, nothing held yet
+            fleet.hold(store, holds, thread_id, datetime.now(UTC), policy)
+        committed = fleet.commit(holds, thread_id)
+        if committed.ok:
+            fleet.apply(store, holds, thread_id, policy, reader or DynamoOpsReader())
+            return outcome
+        fleet.release(holds, thread_id, "superseded")
+        message = domain.fleet.superseded_message(thread_id, committed.conflicts)
+        fleet.replan(store, sfn, thread_id, task.execution_arn, message)
+        return "superseded"
+    fleet.release(holds, thread_id)
+    return outcome

@@ -36,6 +36,7 @@ from skymarshal.steps import replay
 from skymarshal.steps.context import checkpoint_ref, option_ids_of, ref_of
 from skymarshal.steps.replay import Setup
 from skymarshal.stores import Store
+from skymarshal.stores.fleet import FleetStore
 
 SETUP_STEPS = ("start", "snapshot", "options", "replayed")  # the checkpoints Prepare writes
 
@@ -49,8 +50,11 @@ def parse_event(data: Any) -> DisruptionEvent:
 
 
 def parse_input(raw_event: Any) -> tuple[DisruptionEvent, Resume | None]:
-    """The event, and the optional `resume` block that makes the run a replay."""
+    """The event, and the optional `resume` block that makes the run a replay (`replan_of`, the thread a
+    re-plan supersedes, is read by `replan_of`)."""
     raw = dict(raw_event) if isinstance(raw_event, dict) else raw_event
+    if isinstance(raw, dict):
+        raw.pop("replan_of", None)
     resume = None
     if isinstance(raw, dict) and raw.get("resume"):
         try:
@@ -86,25 +90,32 @@ def admit(event: DisruptionEvent, reader: OpsReader, policy: Policy) -> None:
         raise error(f"{refused.field}: {refused.reason}") from None
 
 
+def replan_of(raw_event: Any) -> str | None:
+    """The thread a re-plan supersedes (skymarshal.steps.fleet.replan), if this run is one."""
+    return str(raw_event["replan_of"]) if isinstance(raw_event, dict) and raw_event.get("replan_of") else None
+
+
 def prepare(
     task: PrepareTask, store: Store, reader: OpsReader, policy: Policy, approval_timeout_seconds: int,
     briefing_enabled: bool = False,
+    holds: FleetStore | None = None,
 ) -> Prepared:
-    """Open the thread and checkpoint what the agents read; see the module docstring for the three paths."""
+    """Open the thread and checkpoint what the agents read; see the module docstring for the three paths.
+    With `holds`, the snapshot carries what other decisions hold or committed (skymarshal.domain.fleet)."""
     timer = Timer()
     execution_arn = task.execution_arn
     event, resume = parse_input(task.event)
     check_execution_name(event, execution_arn)
     if resume is None and store.get_thread(event.thread_id) is None:
         admit(event, reader, policy)  # a new thread: refused before anything is recorded
-    _open_thread(store, event, execution_arn, resume)
+    _open_thread(store, event, execution_arn, resume, replan_of(task.event))
     found = {c["step"]: c for c in store.history(event.thread_id) if c["step"] in SETUP_STEPS}  # newest of each
     if resume is not None and "options" not in found:
         setup = replay.start(store, event, resume, execution_arn)
     elif found:
-        setup = _redriven(store, event, execution_arn, resume, found, reader, policy, timer)
+        setup = _redriven(store, event, execution_arn, resume, found, reader, policy, timer, holds)
     else:
-        setup = _fresh(store, event, execution_arn, reader, policy, timer)
+        setup = _fresh(store, event, execution_arn, reader, policy, timer, holds)
     return Prepared(
         thread_id=event.thread_id,
         flight_number=event.flight_number,
@@ -123,9 +134,13 @@ def prepare(
     )
 
 
-def _open_thread(store: Store, event: DisruptionEvent, execution_arn: str, resume: Resume | None) -> None:
+def _open_thread(
+    store: Store, event: DisruptionEvent, execution_arn: str, resume: Resume | None, replanned: str | None = None
+) -> None:
     """Create the thread record, or find it (a re-run); a failed thread being redriven is active again."""
     replay_attributes = {"replay_of": resume.replay_of, "replay_from": resume.from_checkpoint} if resume else {}
+    if replanned:
+        replay_attributes["replan_of"] = replanned
     thread = store.open_thread(
         event.thread_id,
         execution_arn=execution_arn,
@@ -139,22 +154,23 @@ def _open_thread(store: Store, event: DisruptionEvent, execution_arn: str, resum
 
 
 def _fresh(
-    store: Store, event: DisruptionEvent, execution_arn: str, reader: OpsReader, policy: Policy, timer: Timer
+    store: Store, event: DisruptionEvent, execution_arn: str, reader: OpsReader, policy: Policy, timer: Timer,
+    holds: FleetStore | None,
 ) -> Setup:
     event_ref = _put_start(store, event, execution_arn)
-    return _from_snapshot(store, event, event_ref, reader, policy, timer)
+    return _from_snapshot(store, event, event_ref, reader, policy, timer, holds)
 
 
 def _redriven(
     store: Store, event: DisruptionEvent, execution_arn: str, resume: Resume | None, found: dict[str, dict[str, Any]],
-    reader: OpsReader, policy: Policy, timer: Timer,
+    reader: OpsReader, policy: Policy, timer: Timer, holds: FleetStore | None = None,
 ) -> Setup:
     """Reuse the thread's own checkpoints, compute what is missing; a replay redriven after Prepare resumes
     where its `replayed` checkpoint says."""
     event_ref = ref_of(found.get("start")) or _put_start(store, event, execution_arn)
     snapshot_ref = ref_of(found.get("snapshot"))
     if snapshot_ref is None:
-        return _from_snapshot(store, event, event_ref, reader, policy, timer)
+        return _from_snapshot(store, event, event_ref, reader, policy, timer, holds)
     if "options" not in found:  # a re-run that stopped between the snapshot and the options
         snapshot = Snapshot.model_validate(store.load(snapshot_ref))
         options_ref, option_ids = _put_options(store, event, snapshot, policy, timer)
@@ -171,13 +187,17 @@ def _put_start(store: Store, event: DisruptionEvent, execution_arn: str) -> Ref:
 
 
 def _from_snapshot(
-    store: Store, event: DisruptionEvent, event_ref: Ref, reader: OpsReader, policy: Policy, timer: Timer
+    store: Store, event: DisruptionEvent, event_ref: Ref, reader: OpsReader, policy: Policy, timer: Timer,
+    holds: FleetStore | None = None,
 ) -> Setup:
-    """Snapshot the affected operation, then generate the options: both checkpointed."""
+    """Snapshot the affected operation (with what other decisions hold or committed), then generate the
+    options: both checkpointed."""
     try:
         snapshot = domain.build_snapshot(event, reader)
     except domain.SnapshotError as exc:
         raise InvalidDisruptionEvent(str(exc)) from exc
+    if holds is not None:
+        snapshot = holds.view(snapshot)
     snapshot_ref = store.put(event.thread_id, "snapshot", snapshot).ref
     options_ref, option_ids = _put_options(store, event, snapshot, policy, timer)
     return Setup(event_ref, snapshot_ref, options_ref, option_ids)

@@ -298,8 +298,19 @@ def print_threads(rows: list[dict[str, Any]]) -> None:
         table.add_row(t["thread_id"], t["status"],
                       f"{t.get('flight_number', '')} {flight_date:%d %b}" if flight_date else t.get("flight_number"),
                       when(t.get("updated_at")),
-                      t.get("failure") or (f"expires {relative(expires)}" if expires else ""))
+                      "; ".join(x for x in (t.get("failure") or (f"expires {relative(expires)}" if expires else ""),
+                                            fleet_cell(t)) if x))
     console.print(table if rows else "no threads")
+
+
+def fleet_cell(thread: dict[str, Any]) -> str:
+    """What a pending decision holds, and who took what it needs (a contested decision: approving it re-plans)."""
+    parts = [", ".join(thread.get("holds") or [])]
+    if thread.get("contested"):
+        parts.append("[red]CONTESTED: " + "; ".join(thread["contested"]) + "[/]")
+    if thread.get("replan_of"):
+        parts.append(f"re-plan of {thread['replan_of']}")
+    return "\n".join(p for p in parts if p)
 
 
 def print_checkpoints(history: list[dict[str, Any]]) -> None:

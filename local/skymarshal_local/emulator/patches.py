@@ -91,6 +91,71 @@ def serialise_dynamodb_writes() -> None:
         setattr(DynamoDBBackend, name, serialised(getattr(DynamoDBBackend, name)))
 
 
+def roll_back_transactions_by_item() -> None:
+    """TransactWriteItems is all-or-nothing, as on AWS, without moto's backup of every table the transaction
+    touches (moto 5.2.5 deep-copies the whole table once per item of the transaction: seconds on a hub day,
+    under the write lock). The items the transaction names are saved before it runs and put back if it is
+    cancelled; writes are serialised (serialise_dynamodb_writes), so nothing else changes them meanwhile."""
+    import copy as _copy
+
+    from moto.dynamodb import models as dynamodb_models  # on use: moto is slow to import
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    original = DynamoDBBackend.transact_write_items
+
+    class _NoTableCopy:
+        """`copy` for moto's models module during a transaction: tables are not copied (items are, below)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(_copy, name)
+
+        @staticmethod
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            return obj if isinstance(obj, Table) else _copy.deepcopy(obj, memo)
+
+    def saved_items(self: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+        saved = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            attrs = op.get("Key") or op.get("Item") or {}
+            if table is None or table.hash_key_attr not in attrs:
+                continue
+            hash_key = DynamoType(attrs[table.hash_key_attr])
+            range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr in attrs else None
+            saved.append((table, hash_key, range_key, _copy.deepcopy(fastdynamo._current(table, hash_key, range_key))))
+        return saved
+
+    def restore(saved: list[tuple[Any, Any, Any, Any]]) -> None:
+        for table, hash_key, range_key, item in reversed(saved):
+            if table.range_key_attr:
+                bucket = table.items.setdefault(hash_key, {})
+                if item is None:
+                    bucket.pop(range_key, None)
+                else:
+                    bucket[range_key] = item
+            elif item is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = item
+            fastdynamo._touch(table, hash_key, range_key)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = saved_items(self, transact_items)
+        dynamodb_models.copy = _NoTableCopy()  # type: ignore[assignment]
+        try:
+            original(self, transact_items)
+        except Exception:  # cancelled (a condition failed) or refused (validation): nothing is written
+            restore(saved)
+            raise
+        finally:
+            dynamodb_models.copy = _copy
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def pass_task_failure_cause() -> None:
     """SendTaskFailure's `cause` reaches the Catch, as on AWS (a rejection's comment); moto 5.2.5 drops it."""
     from moto.core.responses import EmptyResult  # on use: moto is slow to import
@@ -178,15 +243,18 @@ def refuse_executions_while_loading() -> None:
 def install() -> None:
     """Every patch, once per process (moto's classes are process-global)."""
     run_lambda_in_process()
-    name_lambda_service_errors()
+    fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
+    roll_back_transactions_by_item()  # before serialising: the rollback runs under the write lock
+    # last of the DynamoDB patches: the write lock is always taken first (then fastdynamo's index lock), whatever
+    # the write path (UpdateItem, PutItem, TransactWriteItems); the other order deadlocks concurrent writers
     serialise_dynamodb_writes()
+    name_lambda_service_errors()
     pass_task_failure_cause()
     # on use: both import moto's Step Functions engine, which they patch
     from skymarshal_local.emulator import redrive, statusevents
 
     redrive.install()  # RedriveExecution and Map/Parallel failure semantics as AWS documents them (redrive.py)
     statusevents.install()  # "Execution Status Change" events on EventBridge; rules that invoke Lambda
-    fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
     reuse_asl_engine_clients()
     stable_resource_names()
     refuse_executions_while_loading()

@@ -28,7 +28,8 @@ _EVENT_DETAIL_KEYS = ("stateEnteredEventDetails", "stateExitedEventDetails")
 def list_threads(target: Target, status: str) -> list[dict[str, Any]]:
     """Threads in `status` (awaiting_approval, failed, ...), newest first, from the ByStatus index."""
     keep = ("thread_id", "status", "flight_number", "flight_date", "disruption_type", "updated_at",
-            "execution_arn", "approval_expires_at", "failure", "outcome", "replay_of", "version")
+            "execution_arn", "approval_expires_at", "failure", "outcome", "replay_of", "version", "holds", "contested",
+            "replan_of")
     return [{k: t[k] for k in keep if k in t} for t in target.store.threads_by_status(status)]
 
 

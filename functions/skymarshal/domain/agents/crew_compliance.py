@@ -7,12 +7,17 @@ fitness of crew reported sick, type ratings of reserves, reserve availability.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ...models import AgentView, Constraint, OptionAssessment, RecoveryOption
 from ..crewcheck import RULE_COMPLEMENT, RULE_RECORDS, CrewFinding, check_crew_member, hhmm
 from ..operation import Snapshot
+from ..operation.claims import blocking
 from ..options import aircraft_by_tail, rating_of
 from ..policy import Policy
 from .common import constraint, make_view, prefer, safety_score, worst
+
+RULE_CALLOUT = "Fleet: reserve called out by another decision (ORO.FTL.235 rest)"
 
 
 def _as_constraint(option_id: str, f: CrewFinding) -> Constraint:
@@ -43,6 +48,7 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
         constraints.append(complement)
     unknown, findings = _crew_findings(snapshot, option, policy)
     constraints.extend(unknown)
+    constraints.extend(_callout_constraints(snapshot, option, policy))
     constraints.extend(_shown_constraints(option.option_id, findings))
     fdp = [x for x in findings if x.kind == "fdp" and x.margin is not None]
     tight = min(fdp, key=lambda x: x.margin or 0) if fdp else None
@@ -65,6 +71,20 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
         score=safety_score(constraints),
         notes=notes,
     )
+
+
+def _callout_constraints(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -> list[Constraint]:
+    """A reserve another decision holds, or called out and still on duty or rest (ORO.FTL.235), is not
+    available to this one: binding, with the holder's name."""
+    assert option.new_departure_utc is not None
+    report = option.new_departure_utc - timedelta(minutes=policy.report_before_departure_minutes)
+    out = []
+    for crew_id in option.replacement_crew_ids:
+        claim = blocking(snapshot.claims, "crew", crew_id, snapshot.event.thread_id, None, report)
+        if claim is not None:
+            out.append(constraint(option.option_id, RULE_CALLOUT, f"reserve {claim.reason()}", binding=True,
+                                  violated=True))
+    return out
 
 
 def _complement_constraint(snapshot: Snapshot, option: RecoveryOption) -> Constraint | None:

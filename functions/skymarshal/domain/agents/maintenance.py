@@ -13,6 +13,7 @@ from ...models import AgentView, Constraint, OptionAssessment, RecoveryOption
 from ..crewcheck import hhmm, minutes
 from ..mel import RULE_MEL, Airworthiness, airworthiness
 from ..operation import Aircraft, Snapshot
+from ..operation.claims import blocking
 from ..options import aircraft_by_tail
 from ..policy import Policy
 from .common import constraint, make_view, prefer, safety_score
@@ -20,6 +21,7 @@ from .common import constraint, make_view, prefer, safety_score
 RULE_REPAIR = "Return to service (reported repair)"
 RULE_RANGE = "Aircraft type range"
 RULE_RECORD = "Aircraft record"
+RULE_CLAIM = "Fleet: tail taken by another decision"
 
 
 def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -> OptionAssessment:
@@ -46,6 +48,9 @@ def _assess_option(snapshot: Snapshot, option: RecoveryOption, policy: Policy) -
     if is_original and (repair := _repair_constraint(oid, snapshot, aircraft, dep)) is not None:
         constraints.append(repair)
     constraints.extend(_deferral_constraints(oid, aircraft, state, dep))
+    if not is_original and (claim := blocking(snapshot.claims, "tail", aircraft.tail, snapshot.event.thread_id,
+                                              None, dep)) is not None:
+        constraints.append(constraint(oid, RULE_CLAIM, f"swap tail {claim.reason()}", binding=True, violated=True))
     if (range_check := _range_constraint(oid, snapshot, aircraft)) is not None:
         constraints.append(range_check)
     feasible = not any(c.binding and c.violated for c in constraints)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from ...models import DisruptionEvent
+from .claims import Claim
 from .reader import OpsReader
 from .records import (
     SCHEMA_VERSION,
@@ -89,6 +90,11 @@ class Snapshot(Record):
     rebooking_free_seats: dict[str, int] = Field(default_factory=dict, description="flight key -> seats free")
     cargo: list[CargoShipment] = Field(default_factory=list)
     cost_parameters: CostParameters = Field(default_factory=CostParameters)
+    claims: dict[str, Claim] = Field(
+        default_factory=dict,
+        description="resource key (tail:A6-XWE, crew:RC-CPT1, flight:EY123/...) -> its hold or commitment by a "
+        "decision; what another decision holds or committed is taken (skymarshal.domain.fleet)",
+    )
 
     @property
     def event_id(self) -> str:
