@@ -116,8 +116,12 @@ class Runtime:
 
     def _route_stdout(self) -> None:
         """(Re)install the router: a display or test runner that swapped stdout may have restored its own."""
-        if sys.stdout is not self._stdout:
-            sys.stdout = self._stdout
+        current = sys.stdout
+        if current is self._stdout:
+            return
+        if type(current).__module__.startswith(("click.", "typer.")):
+            return  # a CLI test runner captures a command's output right now: never displace its stream
+        sys.stdout = self._stdout
 
     def reset_counters(self) -> None:
         self.invocations.clear()
