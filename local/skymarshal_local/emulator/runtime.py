@@ -61,6 +61,10 @@ class _RoutedStdout(io.TextIOBase):
         self.local = threading.local()
 
     def _out(self) -> Any:
+        """Where everything but a Lambda's output goes: the stream this router displaced (the terminal, pytest's
+        capture, a CLI test runner's buffer), or the process's stdout once that stream has been closed."""
+        if getattr(self.terminal, "closed", False):
+            self.terminal = sys.__stdout__
         return self.terminal
 
     def write(self, text: str) -> int:
@@ -115,12 +119,13 @@ class Runtime:
             aws.reset()
 
     def _route_stdout(self) -> None:
-        """(Re)install the router: a display or test runner that swapped stdout may have restored its own."""
+        """(Re)install the router: a display or test runner that swapped stdout may have installed its own."""
         current = sys.stdout
         if current is self._stdout:
             return
-        if type(current).__module__.startswith(("click.", "typer.")):
-            return  # a CLI test runner captures a command's output right now: never displace its stream
+        # whoever swapped stdout in (a test runner, a CLI test's buffer) keeps receiving everything that is not a
+        # Lambda's output, and nothing writes to it once it is closed
+        self._stdout.terminal = current
         sys.stdout = self._stdout
 
     def reset_counters(self) -> None:
