@@ -78,7 +78,7 @@ class Storm:
     def decide(self, raw_event: dict[str, Any]) -> tuple[str, Any]:
         """One disruption up to the pending approval (holds taken), as the state machine would run it."""
         prepared = steps.prepare(steps.PrepareTask(event=raw_event, execution_arn=EXECUTION + raw_event["event_id"]),
-                                 self.store, self.reader, self.policy, 3600, self.holds)
+                                 self.store, self.reader, self.policy, 3600, holds=self.holds)
         refs = {"event": prepared.event, "snapshot": prepared.snapshot, "options": prepared.options}
         phase1 = [steps.run_agent(AgentTask(thread_id=prepared.thread_id, agent=a, safety=a in SAFETY_AGENTS,
                                             phase=1, **refs), self.store, self.policy) for a in ALL_AGENTS]
