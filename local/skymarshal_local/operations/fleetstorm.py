@@ -38,7 +38,7 @@ class LocalTaskTokens:
     """Stands in for Step Functions around the steps: records task answers and the re-plans started."""
 
     class exceptions:
-        TaskTimedOut = TaskDoesNotExist = InvalidToken = ExecutionAlreadyExists = _Gone
+        TaskTimedOut = TaskDoesNotExist = InvalidToken = ExecutionAlreadyExists = ExecutionDoesNotExist = _Gone
 
     def __init__(self) -> None:
         self.answers: dict[str, dict[str, Any]] = {}
@@ -52,6 +52,10 @@ class LocalTaskTokens:
     def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:
         with self._lock:
             self.answers[taskToken] = {"outcome": "rejected", "comments": cause}
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:
+        """Every decision of the storm waits for its approval until it is answered here."""
+        return {"executionArn": executionArn, "status": "RUNNING"}
 
     def start_execution(self, stateMachineArn: str, name: str, input: str) -> None:
         self.started.put(json.loads(input))
