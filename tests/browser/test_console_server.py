@@ -35,3 +35,18 @@ def test_a_previous_console_url_comes_back_on_stop(stack: Any, runtime: Any) -> 
     server.stop()
     server.stop()  # twice is harmless
     assert runtime.overrides["CONSOLE_URL"] == "https://console.example/skymarshal"
+
+
+def test_the_console_reaches_its_own_stack_after_the_process_pointed_elsewhere(stack: Any, runtime: Any,
+                                                                               monkeypatch: Any) -> None:
+    """A CLI command run in the same process against another endpoint (a `serve` that has since stopped) repoints
+    AWS_ENDPOINT_URL. The stack's functions still talk to their own stack, as a Lambda function's environment is
+    its own: before the fix the approval API answered 502 (connection refused on the other, dead port)."""
+    from skymarshal_local.emulator.console_server import ConsoleServer
+    from skymarshal_local.emulator.stack import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    with ConsoleServer(stack.endpoint_url, stack.stack_name, port=0, approver="dm-y") as server, \
+            urllib.request.urlopen(f"{server.url}/approvals", timeout=30) as response:
+        assert response.status == 200
+        assert json.loads(response.read())["approver"] == "dm-y"

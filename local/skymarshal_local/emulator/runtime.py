@@ -91,10 +91,13 @@ class Runtime:
         self._env_lock = threading.Lock()
         self._import_lock = threading.Lock()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
-        self._env_applied: dict[str, str] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
         self.logical_names: dict[str, str] = {}  # physical function name -> template logical id
         self.overrides: dict[str, str] = {}  # local settings that win over the template's (log level, ...)
+        # What the Lambda service itself puts in every function's environment (region, credentials) and, locally,
+        # the stack's endpoint: a handler talks to its own stack whatever the host process has pointed
+        # AWS_ENDPOINT_URL at since (a CLI command run in-process against another endpoint).
+        self.service_environment: dict[str, str] = {}
         # One invocation at a time per function, as in one Lambda container: handlers keep module-level
         # state (Powertools Logger keys, Metrics, idempotency context) that is per-container on AWS.
         self._function_locks: dict[str, threading.Lock] = {}
@@ -108,13 +111,13 @@ class Runtime:
             sys.path.insert(0, str(FUNCTIONS_DIR))
 
     def apply_environment(self, variables: dict[str, str]) -> None:
-        """Every function shares the Globals environment, so it is applied to the process once."""
+        """Every function shares the Globals environment, so it is applied to the process once, and again
+        whenever anything in the process has changed one of those variables since."""
         with self._env_lock:
-            changed = {k: v for k, v in variables.items() if self._env_applied.get(k) != v}
+            changed = {k: v for k, v in variables.items() if os.environ.get(k) != v}
             if not changed:
                 return
             os.environ.update(changed)
-            self._env_applied.update(changed)
             config.reset()
             aws.reset()
 
@@ -147,7 +150,8 @@ class Runtime:
             event = json.loads(event or "{}")
         event = event or {}
         self._route_stdout()
-        self.apply_environment({**{k: str(v) for k, v in (fn.environment_vars or {}).items()}, **self.overrides})
+        self.apply_environment({**self.service_environment,
+                                **{k: str(v) for k, v in (fn.environment_vars or {}).items()}, **self.overrides})
         logical = self.logical_names.get(fn.function_name, fn.function_name)
         key = (logical, str(event.get("agent", "")), int(event.get("phase", 0) or 0))
         self.invocations[key] += 1

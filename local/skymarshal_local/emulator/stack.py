@@ -93,6 +93,8 @@ class EmbeddedStack:
         from skymarshal_local.emulator.runtime import RUNTIME
 
         RUNTIME.overrides = {k: v for k, v in LOCAL_ENV.items() if k.startswith("POWERTOOLS_")}
+        RUNTIME.service_environment = {**{k: v for k, v in LOCAL_ENV.items() if k.startswith("AWS_")},
+                                       "AWS_ENDPOINT_URL": self.endpoint_url}
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         requests.post(
