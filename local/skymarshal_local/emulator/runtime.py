@@ -258,9 +258,13 @@ class Runtime:
         except BaseException:
             self._discard(pool, box)
             raise
-        if reply is None:  # Lambda stops the execution environment at the timeout: the next call starts cold
+        if reply is None:  # no answer at all, even to the sandbox's own timeout: stop it
             self._discard(pool, box)
             return _error("Sandbox.Timedout", f"Task timed out after {timeout_s:.2f} seconds"), True, ""
+        if reply.stopped:  # Lambda stops the execution environment at the timeout: the next call starts cold
+            self._discard(pool, box)
+            self._keep_log(logical, reply.logs)
+            return reply.payload, True, reply.logs
         pool.release(box)
         self._keep_log(logical, reply.logs)
         return reply.payload, reply.errored, reply.logs if reply.errored else ""

@@ -67,6 +67,16 @@ class Reply:
     payload: str  # JSON: the handler's result, or {"errorType", "errorMessage", "stackTrace"}
     errored: bool
     logs: str
+    stopped: bool = False  # the sandbox ends after this reply (a timeout: Lambda stops the environment)
+
+
+class _Timedout(BaseException):
+    """Raised in the handler's frame when the function's timeout fires (a BaseException: handlers that catch
+    Exception do not swallow it)."""
+
+
+def _time_out(signum: int, frame: Any) -> None:
+    raise _Timedout
 
 
 class _LogStream(io.TextIOBase):
@@ -134,14 +144,23 @@ def run(invocation: Invocation, environment: _Environment) -> Reply:
         message = f"Unable to import module '{module_name}': {exc}"
         print(f"[ERROR] Runtime.ImportModuleError: {message}", file=LOG)
         return Reply(_error("Runtime.ImportModuleError", message), True, LOG.current.getvalue())
+    # the function's timeout, counted from here as Lambda counts it; the runtime's own deadline (slightly later)
+    # only stops a sandbox that does not answer at all
+    signal.setitimer(signal.ITIMER_REAL, max(context.timeout_s, 0.001))
     try:
         if invocation.delay_s:
             time.sleep(invocation.delay_s)
         result = handler(invocation.event, context)
+    except _Timedout:
+        message = f"Task timed out after {context.timeout_s:.2f} seconds"
+        print(f"Status: timeout {message}", file=LOG)
+        return Reply(_error("Sandbox.Timedout", message), True, LOG.current.getvalue(), stopped=True)
     except Exception as exc:  # the handler's exception class is the error name Step Functions matches
         trace = traceback.format_exc()
         print(trace, file=LOG)
         return Reply(_error(type(exc).__name__, str(exc), trace), True, LOG.current.getvalue())
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     try:
         payload = json.dumps(result)
     except (TypeError, ValueError) as exc:
@@ -159,13 +178,17 @@ def connect(address: str) -> Connection:
 def serve(connection: Connection) -> None:
     """The sandbox's loop: one invocation at a time until the runtime closes the connection or kills it."""
     environment = _Environment()
+    signal.signal(signal.SIGALRM, _time_out)
     connection.send(os.getpid())
     while True:
         try:
             invocation = connection.recv()
         except (EOFError, OSError):
             return
-        connection.send(run(invocation, environment))
+        reply = run(invocation, environment)
+        connection.send(reply)
+        if reply.stopped:
+            return
 
 
 def zygote(address: str) -> None:
@@ -177,10 +200,10 @@ def zygote(address: str) -> None:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes are reaped by the kernel
-    for _line in sys.__stdin__:
+    for _line in sys.stdin:
         if os.fork() == 0:
             try:
-                sys.__stdin__.close()
+                sys.stdin.close()
                 serve(connect(address))
             finally:
                 os._exit(0)
