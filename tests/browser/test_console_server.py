@@ -51,15 +51,3 @@ def test_the_console_reaches_its_own_stack_after_the_process_pointed_elsewhere(s
         assert response.status == 200
         assert json.loads(response.read())["approver"] == "dm-y"
 
-
-def test_a_stack_started_and_stopped_inside_anothers_life_hands_the_endpoint_back(stack: Any, runtime: Any) -> None:
-    """`skymarshal run` in a process that already serves a stack starts a second one on another port; when it
-    stops, the first stack's functions must not be left calling the closed port (502 from the console)."""
-    from skymarshal_local.emulator.console_server import ConsoleServer
-    from skymarshal_local.emulator.stack import EmbeddedStack
-
-    EmbeddedStack(parameters={"ApprovalTimeoutSeconds": "3600"}).start().stop()
-    with ConsoleServer(stack.endpoint_url, stack.stack_name, port=0, approver="dm-z") as server, \
-            urllib.request.urlopen(f"{server.url}/approvals", timeout=30) as response:
-        assert response.status == 200
-        assert json.loads(response.read())["approver"] == "dm-z"
