@@ -6,6 +6,7 @@ mode: bounded attempts with exponential backoff and jitter. Nothing here loops b
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -39,15 +40,36 @@ def client(service: str) -> Any:
     return boto3.client(service, config=retry_config())  # type: ignore[call-overload]
 
 
-@cache
+class _Tables(threading.local):
+    """One DynamoDB resource per thread, made on first use. A boto3 resource is not thread-safe
+    (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/resources.html#multithreading-or-multiprocessing-with-resources):
+    its client turns `Key(...)`/`Attr(...)` conditions into placeholders with one shared builder, so two
+    threads querying at once can send each other's names ("Query condition missed key schema element").
+    Lambda runs one invocation per sandbox; the local operations (the fleet storm, the console) use threads."""
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.tables: dict[str, Any] = {}
+
+
+_tables = _Tables()
+_generation = 0  # bumped by reset(): every thread's resources are then made anew
+
+
 def table(name: str) -> Any:
-    return boto3.resource("dynamodb", config=retry_config()).Table(name)
+    if _tables.generation != _generation:
+        _tables.generation, _tables.tables = _generation, {}
+    found = _tables.tables.get(name)
+    if found is None:
+        found = _tables.tables[name] = boto3.resource("dynamodb", config=retry_config()).Table(name)
+    return found
 
 
 def reset() -> None:
-    """Forget cached clients (tests switch endpoints)."""
+    """Forget cached clients and resources, in every thread (tests switch endpoints)."""
+    global _generation
     client.cache_clear()
-    table.cache_clear()
+    _generation += 1
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -221,6 +222,43 @@ def test_bookings_and_cargo_of_a_flight_match(
         with_bookings += bool(bookings)
     assert with_bookings >= 10
     assert dynamo.bookings_for_flight("EY9999/2026-12-01") == []
+
+
+def test_readers_in_several_threads_each_get_their_own_answers(
+    loaded: tuple[DynamoOpsReader, dict[str, int]], memory: InMemoryOpsReader, table_day: OpsDataset
+) -> None:
+    """The local operations (fleet storm, console) read from threads. A boto3 resource shared between threads
+    builds their conditions' placeholders with one builder, and a query could go out with another thread's
+    key names: "Query condition missed key schema element: PK" (boto/boto3#1332). Each thread gets its own."""
+    reader, _ = loaded
+    flights = [f.key for f in table_day.flights[::4]][:6]
+    stations = [a.iata for a in table_day.airports][:6]
+    failures: list[str] = []
+    start = threading.Barrier(len(flights))
+
+    def work(flight: str, station: str) -> None:
+        start.wait()
+        for _ in range(25):
+            try:
+                if reader.bookings_for_flight(flight) != memory.bookings_for_flight(flight):
+                    failures.append(f"bookings of {flight}")
+                if reader.aircraft_at_station(station) != memory.aircraft_at_station(station):
+                    failures.append(f"aircraft at {station}")
+            except Exception as exc:  # collected and reported by the test
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=work, args=pair) for pair in zip(flights, stations, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    tables: list[Any] = []
+    other = threading.Thread(target=lambda: tables.append(aws.table(TABLE)))
+    other.start()
+    other.join()
+    assert tables[0] is not aws.table(TABLE)  # one resource per thread...
+    assert aws.table(TABLE) is aws.table(TABLE)  # ...kept warm within it
 
 
 def test_time_windows_include_the_start_and_exclude_the_end(
