@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skymarshal import steps
 from skymarshal.config import policy, settings
 from skymarshal.models import AgentSummary
 from skymarshal.observability import Timer, logger, metrics, tracer
+from skymarshal.steps import AgentTask, run_agent
 from skymarshal.stores import store_from_env
 
 
@@ -46,8 +46,8 @@ persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
     data_keyword_argument="task", persistence_store=persistence, config=idempotency,
     output_serializer=PydanticSerializer,
 )
-def agent_view(task: steps.AgentTask) -> AgentSummary:
-    return steps.run_agent(task, store_from_env(), policy())
+def agent_view(task: AgentTask) -> AgentSummary:
+    return run_agent(task, store_from_env(), policy())
 
 
 @logger.inject_lambda_context(correlation_id_path="thread_id", clear_state=True)
@@ -55,7 +55,7 @@ def agent_view(task: steps.AgentTask) -> AgentSummary:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    task = steps.AgentTask.model_validate(event)
+    task = AgentTask.model_validate(event)
     logger.append_keys(agent=task.agent, phase=task.phase)
     timer = Timer()
     summary = agent_view(task=task)
