@@ -18,6 +18,8 @@ after the module `skymarshal.steps.prepare` was loaded through it.
 from __future__ import annotations
 
 import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -89,7 +91,19 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:  # a submodule (`from skymarshal.steps import fleet`) is found by the import system
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # Importing skymarshal.steps.prepare sets this package's `prepare` to the module; the function replaces it.
     value = getattr(importlib.import_module(_WHERE[name]), name)
     globals()[name] = value
     return value
+
+
+class _Steps(ModuleType):
+    """Importing the module skymarshal.steps.prepare sets this package's attribute `prepare` to it (the import
+    system does, whoever imports it); the package's `prepare` stays the step function, as with eager imports."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, ModuleType) and _WHERE.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Steps
