@@ -16,7 +16,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from snapshot_restore_py import register_after_restore
 
+from skymarshal import aws
 from skymarshal.config import policy, settings
 from skymarshal.models import AgentSummary
 from skymarshal.observability import Timer, logger, metrics, tracer
@@ -39,7 +41,14 @@ idempotency = IdempotencyConfig(
     expires_after_seconds=settings().checkpoint_retention_days * 86400,
     response_hook=_mark_reused,
 )
-persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+# The project's client (bounded retries, the session the stores use); a new one after a SnapStart restore.
+persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=aws.client("dynamodb"))
+
+
+@register_after_restore
+def _fresh_idempotency_client() -> None:
+    """Runs after skymarshal.aws's own hook (registered first, on import), which forgot the cached clients."""
+    persistence.client = aws.client("dynamodb")
 
 
 @idempotent_function(
