@@ -2,8 +2,10 @@
 sandbox pays it, with the `-X importtime` breakdown of what it costs; and the package each function ships.
 
 Run: `PYTHONPATH=functions python benchmarks/bench_coldstart.py [--runs 5]`. The figure per handler is the
-median wall time of `import skymarshal.handlers.NAME` over fresh interpreters, against a 0.4 s budget (2 cores);
-the machine's load average is recorded with it (a shared machine inflates every figure).
+median over fresh interpreters of the CPU time (user + system) of `import skymarshal.handlers.NAME`, against a
+0.4 s budget: the import runs on one thread, so on an idle machine its wall time is its CPU time, and on a
+shared one (other processes, parallel test runs) the CPU time is what the load does not inflate. The median
+wall time is printed and kept beside it, with the load average.
 
 The environment is AWS's: the template's Globals (service, namespace, plugins off) and the Lambda variables,
 LAMBDA_TASK_ROOT included, so Powertools' Tracer is *enabled* and patches botocore as it does on AWS
@@ -14,16 +16,26 @@ Powertools, the X-Ray SDK, each skymarshal package, the rest), from the median r
 overlap and add up to the total. The package is functions/skymarshal plus functions/requirements.txt as
 functions/Makefile installs it (boto3 and botocore are pinned there, so they are shipped); "loaded" is the
 part of it a handler's import reads.
+
+"no bytecode" is one more run per handler in which the package (functions/ and site-packages) has no .pyc and
+the standard library has its own, as in a Lambda sandbox when the package ships none: /var/task is read-only,
+so every module of the package is compiled from source at each cold start (functions/Makefile ships bytecode
+when the build host has python3.13).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import py_compile
 import re
+import statistics
 import subprocess
 import sys
+import sysconfig
+import tempfile
 from collections import Counter
 from importlib import metadata
 
@@ -37,8 +49,9 @@ ENV = {"POWERTOOLS_SERVICE_NAME": "skymarshal", "POWERTOOLS_METRICS_NAMESPACE": 
        "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
        "LAMBDA_TASK_ROOT": str(ROOT / "functions"),
        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0"}
-CODE = ("import sys, time, json; before = set(sys.modules); t = time.perf_counter(); import skymarshal.handlers.{0};"
-        " s = time.perf_counter() - t; print(json.dumps([s, sorted({{m.__file__ for m in list(sys.modules.values())"
+CODE = ("import sys, time, json; before = set(sys.modules); t = time.perf_counter(); c = time.process_time();"
+        " import skymarshal.handlers.{0}; s = time.perf_counter() - t; cpu = time.process_time() - c;"
+        " print(json.dumps([s, cpu, sorted({{m.__file__ for m in list(sys.modules.values())"
         " if getattr(m, '__file__', None)}}), sorted(before)]))")
 GROUPS = {"boto3": "boto3+botocore", "botocore": "boto3+botocore", "s3transfer": "boto3+botocore",
           "urllib3": "boto3+botocore", "jmespath": "boto3+botocore", "dateutil": "boto3+botocore",
@@ -54,20 +67,23 @@ def group(module: str) -> str:
     return GROUPS.get(parts[0], "stdlib+other")
 
 
-def cold_start(handler: str) -> tuple[float, Counter[str], set[str]]:
+def cold_start(handler: str, pycache: str | None = None) -> tuple[float, float, Counter[str], set[str]]:
+    """One fresh interpreter; with `pycache`, bytecode is read only from that directory, never written."""
     from skymarshal.config import REQUIRED  # the template's variables, set to placeholders
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYDANTIC_"))}
     env = {**env, **{name: f"bench-{name.lower()}" for name in REQUIRED}, **ENV, "PYTHONPATH": str(ROOT / "functions")}
+    if pycache:
+        env |= {"PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", CODE.format(handler)], env=env,
                           capture_output=True, text=True, check=True, timeout=120)
-    seconds, files, before = json.loads(proc.stdout.strip().splitlines()[-1])
+    seconds, cpu, files, before = json.loads(proc.stdout.strip().splitlines()[-1])
     by_group: Counter[str] = Counter()
     for line in proc.stderr.splitlines():  # "import time:  self [us] | cumulative | imported package"
         m = re.match(r"import time:\s+(\d+) \|\s+\d+ \| *(\S+)", line)
         if m and m.group(2) not in before:  # not the interpreter's own start-up (site, encodings, ...)
             by_group[group(m.group(2))] += int(m.group(1)) / 1e6
-    return seconds, by_group, set(files)
+    return seconds, cpu, by_group, set(files)
 
 
 def distributions() -> list[metadata.Distribution]:
@@ -102,6 +118,20 @@ def package_files() -> dict[str, int]:
     return files
 
 
+def stdlib_bytecode(files: set[str], into: str) -> None:
+    """Bytecode of the standard-library modules in `files` under the pycache prefix `into` (the runtime image
+    has the standard library's; the package's are left out)."""
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    saved, sys.pycache_prefix = sys.pycache_prefix, into
+    try:
+        for f in files:
+            real = os.path.realpath(f)
+            if real.startswith(stdlib) and "site-packages" not in real and real.endswith(".py"):
+                py_compile.compile(real, cfile=importlib.util.cache_from_source(real), doraise=False, quiet=2)
+    finally:
+        sys.pycache_prefix = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -110,22 +140,29 @@ def main() -> None:
     package_mb = round(sum(files.values()) / 1e6, 1)
     load = os.getloadavg()[0]
     results, rows, missed = {}, [], []
-    print(f"{'handler':18} {'import+init':>11} {'budget':>7}  {'':4}  {'loaded':>9}  "
-          "top -X importtime groups (self time)")
+    print(f"{'handler':18} {'import+init':>11} {'(wall)':>8} {'budget':>7}  {'':4}  {'no bytecode':>11}  "
+          f"{'loaded':>8}  top -X importtime groups (self time)")
     for handler in HANDLERS:
-        runs = sorted((cold_start(handler) for _ in range(args.runs)), key=lambda r: r[0])
-        seconds, by_group, loaded = runs[len(runs) // 2]  # the median run
+        runs = sorted((cold_start(handler) for _ in range(args.runs)), key=lambda r: r[1])
+        _, cpu, by_group, loaded = runs[len(runs) // 2]  # the median run (by CPU time)
+        wall = statistics.median(r[0] for r in runs)
         real = {os.path.realpath(f) for f in loaded}
         loaded_mb = round(sum(size for path, size in files.items() if path in real) / 1e6, 1)
         top = by_group.most_common(6)
-        ok = seconds <= BUDGET_S
+        with tempfile.TemporaryDirectory() as prefix:
+            stdlib_bytecode(loaded, prefix)
+            no_bytecode = cold_start(handler, pycache=prefix)[1]
+        ok = cpu <= BUDGET_S
         if not ok:
             missed.append(handler)
-        results[handler] = {"seconds": [round(r[0], 3) for r in runs], "median_s": round(seconds, 3),
+        results[handler] = {"cpu_s": [round(r[1], 3) for r in runs], "median_cpu_s": round(cpu, 3),
+                            "wall_s": [round(r[0], 3) for r in runs], "median_wall_s": round(wall, 3),
                             "ok": ok, "self_time_by_group_s": {n: round(s, 3) for n, s in top},
-                            "package_mb": package_mb, "loaded_mb": loaded_mb}
-        rows.append(row(f"cold start (import+init) {handler}", round(seconds, 3), "s", BUDGET_S))
-        print(f"{handler:18} {seconds:10.3f}s {BUDGET_S:6.1f}s  {'pass' if ok else 'MISS'}  {loaded_mb:5.1f} MB  "
+                            "package_mb": package_mb, "loaded_mb": loaded_mb,
+                            "no_bytecode_s": round(no_bytecode, 3)}
+        rows.append(row(f"cold start (import+init, CPU) {handler}", round(cpu, 3), "s", BUDGET_S))
+        print(f"{handler:18} {cpu:10.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  {'pass' if ok else 'MISS'}  "
+              f"{no_bytecode:10.3f}s  {loaded_mb:5.1f} MB  "
               + ", ".join(f"{n} {s:.3f}" for n, s in top), flush=True)
     print(f"package per function: {package_mb} MB unzipped (one shared CodeUri: the same for all "
           f"{len(HANDLERS)} handler modules); load average during the run: {load:.1f}")

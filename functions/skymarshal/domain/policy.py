@@ -25,7 +25,7 @@ class ArbitrationWeights(BaseModel):
     it has a full margin: giving `safety` a weight favours cancelling (issue 11, defect 1).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     safety: float = Field(default=0, ge=0)
     cost: float = Field(default=20, ge=0)
@@ -50,7 +50,7 @@ class ArbitrationWeights(BaseModel):
 class Policy(BaseModel):
     """Configuration of the decision engine. Every field has the FACTS.md default; all are overridable."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     weights: ArbitrationWeights = Field(default_factory=ArbitrationWeights)
     low_confidence_threshold: float = Field(default=0.5, ge=0, le=1)
