@@ -26,6 +26,7 @@ when the build host has python3.13).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -49,10 +50,30 @@ ENV = {"POWERTOOLS_SERVICE_NAME": "skymarshal", "POWERTOOLS_METRICS_NAMESPACE": 
        "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
        "LAMBDA_TASK_ROOT": str(ROOT / "functions"),
        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0"}
+# Only what the package ships can be imported (the standard library, skymarshal and the distributions of
+# functions/requirements.txt, and snapshot_restore_py of the Lambda runtime): this venv also holds the CLI's and
+# SAM's (awscrt, which botocore would import).
+PACKAGE_ONLY = """
+import sys
+class _NotShipped:
+    allowed = set({allowed!r}) | set(sys.stdlib_module_names) | {{"skymarshal", "snapshot_restore_py", "_distutils_hack"}}
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in self.allowed or top.startswith("__editable__"):
+            return None
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec(top)
+        if spec is not None and "site-packages" in (spec.origin or str(spec.submodule_search_locations)):
+            raise ModuleNotFoundError(f"No module named {{name!r}} (not in the package)", name=name)
+        return None
+sys.meta_path.insert(0, _NotShipped())
+"""
 CODE = ("import sys, time, json; before = set(sys.modules); t = time.perf_counter(); c = time.process_time();"
         " import skymarshal.handlers.{0}; s = time.perf_counter() - t; cpu = time.process_time() - c;"
         " print(json.dumps([s, cpu, sorted({{m.__file__ for m in list(sys.modules.values())"
         " if getattr(m, '__file__', None)}}), sorted(before)]))")
+
+
 GROUPS = {"boto3": "boto3+botocore", "botocore": "boto3+botocore", "s3transfer": "boto3+botocore",
           "urllib3": "boto3+botocore", "jmespath": "boto3+botocore", "dateutil": "boto3+botocore",
           "pydantic": "pydantic", "pydantic_core": "pydantic", "annotated_types": "pydantic",
@@ -75,7 +96,8 @@ def cold_start(handler: str, pycache: str | None = None) -> tuple[float, float, 
     env = {**env, **{name: f"bench-{name.lower()}" for name in REQUIRED}, **ENV, "PYTHONPATH": str(ROOT / "functions")}
     if pycache:
         env |= {"PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", CODE.format(handler)], env=env,
+    code = PACKAGE_ONLY.format(allowed=sorted(shipped_modules())) + CODE.format(handler)
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env,
                           capture_output=True, text=True, check=True, timeout=120)
     seconds, cpu, files, before = json.loads(proc.stdout.strip().splitlines()[-1])
     by_group: Counter[str] = Counter()
@@ -105,6 +127,19 @@ def distributions() -> list[metadata.Distribution]:
         names += [re.split(r"[\[=<>;! (]", r)[0] for r in dist.requires or [] if "extra ==" not in r
                   or "tracer" in r]
     return found
+
+
+@functools.cache
+def shipped_modules() -> set[str]:
+    """The top-level modules of the package's distributions."""
+    names: set[str] = set()
+    for dist in distributions():
+        for f in dist.files or []:
+            top = f.parts[0]
+            if top.endswith((".dist-info", ".data")) or top == "..":
+                continue
+            names.add(top.removesuffix(".py") if top.endswith(".py") else top.split(".")[0])
+    return names
 
 
 def package_files() -> dict[str, int]:
