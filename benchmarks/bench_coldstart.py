@@ -56,7 +56,8 @@ ENV = {"POWERTOOLS_SERVICE_NAME": "skymarshal", "POWERTOOLS_METRICS_NAMESPACE": 
 PACKAGE_ONLY = """
 import sys
 class _NotShipped:
-    allowed = set({allowed!r}) | set(sys.stdlib_module_names) | {{"skymarshal", "snapshot_restore_py", "_distutils_hack"}}
+    allowed = set({allowed!r}) | set(sys.stdlib_module_names)
+    allowed |= {{"skymarshal", "snapshot_restore_py", "_distutils_hack"}}
     def find_spec(self, name, path=None, target=None):
         top = name.partition(".")[0]
         if top in self.allowed or top.startswith("__editable__"):

@@ -34,7 +34,8 @@ def fresh(code: str) -> object:
 
 NOT_USED = {
     # a failed agent's record needs neither the preparation, the arbitrator, the briefing nor the rule corpus
-    "agent_failure": ["skymarshal.steps.prepare", "skymarshal.steps.briefing", "skymarshal.domain.arbitrator",
+    "agent_failure": ["skymarshal.domain.agents.crew_compliance", "skymarshal.domain.ftl", "skymarshal.steps.prepare",
+                      "skymarshal.steps.briefing", "skymarshal.domain.arbitrator",
                       "skymarshal.knowledge", "skymarshal.briefing"],
     # preparing a disruption runs no agent and no arbitration
     "prepare": ["skymarshal.domain.agents", "skymarshal.domain.arbitrator", "skymarshal.steps.briefing",
