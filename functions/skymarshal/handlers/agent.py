@@ -43,6 +43,8 @@ idempotency = IdempotencyConfig(
     expires_after_seconds=settings().checkpoint_retention_days * 86400,
     response_hook=_mark_reused,
 )
+
+
 def agent_view(task: AgentTask) -> AgentSummary:
     return run_agent(task, store_from_env(), policy())
 
