@@ -100,4 +100,10 @@ class Policy(BaseModel):
         return self.cold_chain_tolerance_minutes.get(temperature_class)
 
 
-DEFAULT_POLICY = Policy()
+
+def __getattr__(name: str) -> Policy:
+    """`DEFAULT_POLICY`, the defaults of FACTS.md, made on use: building Policy's validator at import would cost
+    every function's cold start, and most use the configured policy (skymarshal.config.policy) instead."""
+    if name == "DEFAULT_POLICY":
+        return Policy()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
