@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,9 @@ class Target:
         if not (approval and approval["approval_status"] == "pending"
                 and approval.get("execution_arn") == desc["executionArn"]):
             return False
+        redriven = desc.get("redriveDate")
+        if redriven is not None and datetime.fromisoformat(approval["requested_at"]) < redriven:
+            return False  # the request (and its task token) of the attempt before the redrive: asked again soon
         thread = self.store.get_thread(thread_id)  # recorded last by RequestApproval: the request is complete
         return bool(thread and thread["status"] == "awaiting_approval")
 

@@ -50,3 +50,4 @@ def test_the_console_reaches_its_own_stack_after_the_process_pointed_elsewhere(s
             urllib.request.urlopen(f"{server.url}/approvals", timeout=30) as response:
         assert response.status == 200
         assert json.loads(response.read())["approver"] == "dm-y"
+

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from skymarshal import aws
 from skymarshal_local.emulator.stack import free_port
 from skymarshal_local.target import Target, TargetError
 from tests.conftest import TERMINAL
@@ -81,9 +82,18 @@ def serves(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
         started.append(serve)
         return serve
 
+    # Target.activate() points this process's AWS clients at each serve: point them back afterwards, so the
+    # tests that run next in this process talk to their own stack, not to a stopped serve's port
+    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")}
     yield start
     for serve in started:
         serve.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    aws.reset()
 
 
 def reaches_decision(target: Target, thread_id: str) -> str | None:

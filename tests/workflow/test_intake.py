@@ -12,11 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from skymarshal import aws, intake
+from skymarshal import intake
 from skymarshal_local.operations import submit
 from tests.conftest import TERMINAL, load_event
 
@@ -67,27 +65,34 @@ def send(target: Any, bodies: list[str]) -> list[str]:
 
 
 @contextmanager
-def throttled_start_execution(names: set[str], times: int | None) -> Iterator[Counter[str]]:
-    """StartExecution answers ThrottlingException for `names` (the first `times` calls, or always), before
-    botocore's retries (raised in before-call), as the intake Lambda would see it after its retries."""
-    calls: Counter[str] = Counter()
+def throttled_start_execution(names: set[str], times: int | None, runtime: Any) -> Iterator[Counter[str]]:
+    """Step Functions answers StartExecution with ThrottlingException for `names` (the first `times` calls, or
+    always). The intake Lambda is configured for a single attempt meanwhile, so each throttle is what it sees
+    after its client's retries. (Injected in the embedded stack's server: the Lambda runs in a sandbox process.)"""
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.responses import StepFunctionResponse
 
-    def hook(params: dict[str, Any], **_: Any) -> None:
-        name = json.loads(params.get("body") or b"{}").get("name", "")
+    class ThrottlingException(AWSError):
+        TYPE = "ThrottlingException"
+        STATUS = 400
+
+    calls: Counter[str] = Counter()
+    original = StepFunctionResponse.start_execution
+
+    def start_execution(self: Any) -> Any:
+        name = self._get_param("name") or ""
         if name in names:
             calls[name] += 1
             if times is None or calls[name] <= times:
-                raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
-                                  "StartExecution")
+                raise ThrottlingException("Rate exceeded (injected)")
+        return original(self)
 
-    events = boto3._get_default_session().events
-    events.register("before-call.sfn.StartExecution", hook, unique_id="test-throttle")
-    aws.reset()
+    StepFunctionResponse.start_execution = start_execution  # type: ignore[method-assign]
+    runtime.overrides["AWS_MAX_ATTEMPTS"] = "1"
     try:
         yield calls
     finally:
-        events.unregister("before-call.sfn.StartExecution", unique_id="test-throttle")
-        aws.reset()
+        StepFunctionResponse.start_execution = original  # type: ignore[method-assign]
 
 
 def event_body(name: str = "ey123-technical-delay", **overrides: Any) -> tuple[str, str]:
@@ -129,11 +134,12 @@ def test_one_workflow_per_event_duplicates_start_nothing_and_malformed_events_la
     assert target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"}, 60)["status"] == "AWAITING_APPROVAL"
 
 
-def test_a_throttled_start_is_redelivered_and_does_not_hold_back_the_rest_of_the_batch(target, seed, stack):
+def test_a_throttled_start_is_redelivered_and_does_not_hold_back_the_rest_of_the_batch(target, seed, stack,
+                                                                                        runtime):
     seed("ey123-technical-delay")
     slow_id, slow = event_body()
     fast_id, fast = event_body()
-    with throttled_start_execution({slow_id}, times=1) as calls:
+    with throttled_start_execution({slow_id}, times=1, runtime=runtime) as calls:
         before = stack.delivery.stats["failed"]
         send(target, [slow, fast])
         assert wait_for(lambda: executions(target, fast_id), 300) == Counter({fast_id: 1})
@@ -142,9 +148,9 @@ def test_a_throttled_start_is_redelivered_and_does_not_hold_back_the_rest_of_the
     assert stack.delivery.stats["failed"] > before
 
 
-def test_a_message_that_keeps_failing_moves_to_the_dlq_after_max_receive_count(target):
+def test_a_message_that_keeps_failing_moves_to_the_dlq_after_max_receive_count(target, runtime):
     stuck_id, stuck = event_body()
-    with throttled_start_execution({stuck_id}, times=None) as calls:
+    with throttled_start_execution({stuck_id}, times=None, runtime=runtime) as calls:
         [message_id] = send(target, [stuck])
         letters = collect_dead_letters(target, {message_id}, timeout=600)
     assert letters[message_id]["code"] == "redriven"

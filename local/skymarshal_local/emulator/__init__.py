@@ -2,7 +2,8 @@
 
 - `stack`        the embedded stack: moto's server on 127.0.0.1, template.yaml deployed into it
 - `patches`      small moto patches, one function per AWS behaviour supplied
-- `runtime`      the Lambda runtime: moto's Lambda invocations run the real handlers in this process
+- `runtime`      the Lambda runtime: moto's Lambda invocations run the real handlers in warm sandbox processes
+- `sandbox`      one sandbox process (and the zygote they are forked from)
 - `redrive`      RedriveExecution inside moto's Step Functions engine; a failed Map iteration aborts its siblings
 - `statusevents` Step Functions status-change events on EventBridge; EventBridge rules that invoke Lambda
 - `eventsource`  SQS -> Lambda event source mappings, polled as Lambda's pollers do

@@ -1,7 +1,7 @@
 """The duty-manager console and approval API, locally: what API Gateway (HTTP API) does on AWS.
 
 Each HTTP request becomes an API Gateway HTTP API payload-2.0 event and is handed to the stack's
-ApprovalApiFunction through the Lambda Invoke API of the embedded stack, so the real handler runs in-process
+ApprovalApiFunction through the Lambda Invoke API of the embedded stack, so the real handler runs in a local sandbox
 (skymarshal_local.emulator.runtime) with the function's own environment, exactly as it would behind API Gateway.
 
 Authentication: on AWS the authorizer (IAM or Cognito JWT) puts the caller into `requestContext.authorizer`.
@@ -147,7 +147,6 @@ class ConsoleServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="console-server", daemon=True)
         self._thread.start()
         # The approval request carries a link to this console (events_out.console_link): point it here.
-        # (imported on use: creating the runtime routes sys.stdout, see runtime.py; the stack has created it)
         from skymarshal_local.emulator.runtime import RUNTIME
 
         self._previous_console_url = RUNTIME.overrides.get("CONSOLE_URL")

@@ -21,12 +21,11 @@ READY = threading.Event()
 READY.set()
 
 
-def run_lambda_in_process() -> None:
-    """Lambda Invoke runs the function's real handler in this process (emulator.runtime) instead of the Docker
+def run_lambda_in_sandboxes() -> None:
+    """Lambda Invoke runs the function's real handler in a local sandbox (emulator.runtime) instead of the Docker
     container moto would start, with the function's environment, timeout and error shape as on AWS."""
     from moto.awslambda.models import LambdaFunction  # on use: moto is slow to import
 
-    # imported on use: creating the runtime routes sys.stdout (see runtime.py), only the started stack wants that
     from skymarshal_local.emulator.runtime import RUNTIME
 
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
@@ -302,7 +301,7 @@ def refuse_executions_while_loading() -> None:
 @functools.lru_cache(maxsize=1)
 def install() -> None:
     """Every patch, once per process (moto's classes are process-global)."""
-    run_lambda_in_process()
+    run_lambda_in_sandboxes()
     fastdynamo.install()  # moto's Query walks the whole table: read only the queried partition (see fastdynamo.py)
     roll_back_transactions_by_item()  # before serialising: the rollback runs under the write lock
     # last of the DynamoDB patches: the write lock is always taken first (then fastdynamo's index lock), whatever

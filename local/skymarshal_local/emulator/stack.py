@@ -29,6 +29,7 @@ from typing import Any
 
 import requests
 
+from skymarshal import aws
 from skymarshal.checkpoints import CheckpointStore
 from skymarshal.errors import CheckpointConflict, CheckpointNotFound
 from skymarshal_local import localenv
@@ -66,6 +67,7 @@ class EmbeddedStack:
     state: StateDir | None = None
     interrupted: list[Interrupted] = field(default_factory=list)  # RUNNING when the previous process stopped
     continued: dict[str, str] = field(default_factory=dict)  # thread -> what ready() did with it
+    _displaced: dict[str, Any] = field(default_factory=dict)  # what start() repointed, put back by stop()
 
     @property
     def endpoint_url(self) -> str:
@@ -84,14 +86,16 @@ class EmbeddedStack:
         if self.state_dir is not None:
             self.state = StateDir(Path(self.state_dir)).acquire()  # StateDirBusy before anything starts
         self.port = self.port or free_port()
-        os.environ.update(LOCAL_ENV)
-        os.environ["MOTO_PORT"] = str(self.port)  # the ASL engine's clients call back on this port
-        os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url  # the handlers' boto3 clients
-        patches.install()
-        patches.READY.clear()
-        # imported on use: creating the runtime routes sys.stdout (see runtime.py), only the started stack wants that
+        # imported on use: only a started stack runs Lambda functions
         from skymarshal_local.emulator.runtime import RUNTIME
 
+        self._displaced = {"environ": {k: os.environ.get(k) for k in ("MOTO_PORT", "AWS_ENDPOINT_URL")},
+                           "service_environment": RUNTIME.service_environment}
+        os.environ.update(LOCAL_ENV)
+        os.environ["MOTO_PORT"] = str(self.port)  # the ASL engine's clients call back on this port
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url  # the operator side's boto3 clients
+        patches.install()
+        patches.READY.clear()
         RUNTIME.overrides = {k: v for k, v in LOCAL_ENV.items() if k.startswith("POWERTOOLS_")}
         RUNTIME.service_environment = {**{k: v for k, v in LOCAL_ENV.items() if k.startswith("AWS_")},
                                        "AWS_ENDPOINT_URL": self.endpoint_url}
@@ -164,6 +168,24 @@ class EmbeddedStack:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        self._give_back_endpoint()
+
+    def _give_back_endpoint(self) -> None:
+        """moto's backend is process-global: a stack started inside another one's life (`skymarshal run` in a
+        process that serves a stack) serves the same resources on another port. When it stops, the engine's
+        callbacks and the functions' clients go back to the port that is still listening, not the closed one."""
+        from skymarshal_local.emulator.runtime import RUNTIME
+
+        if not self._displaced or os.environ.get("MOTO_PORT") != str(self.port):
+            return  # never started, or a stack started since owns the endpoint now
+        for key, value in self._displaced["environ"].items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        RUNTIME.service_environment = self._displaced["service_environment"]
+        self._displaced = {}
+        aws.reset()
 
     def __enter__(self) -> EmbeddedStack:
         return self.start()
