@@ -2,10 +2,16 @@
 
 Throttling (ProvisionedThroughputExceeded, SlowDown, ...) is absorbed by botocore's `standard` retry
 mode: bounded attempts with exponential backoff and jitter. Nothing here loops by hand.
+
+SnapStart (template.yaml): a function's sandboxes resume from one snapshot of its initialised process, so
+after a restore (`fresh_after_restore`, a runtime hook of the Lambda Python runtime's snapshot_restore_py)
+the cached clients are forgotten, so that no connection opened before the snapshot is reused, and `random`
+is reseeded, so that restored sandboxes do not all draw the same retry jitter (botocore's backoff uses it).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +21,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from snapshot_restore_py import register_after_restore
 
 from skymarshal.config import settings
 from skymarshal.errors import TransientDependencyError
@@ -70,6 +77,14 @@ def reset() -> None:
     global _generation
     client.cache_clear()
     _generation += 1
+
+
+@register_after_restore
+def fresh_after_restore() -> None:
+    """SnapStart runtime hook, run when a sandbox resumes from the snapshot (see the module docstring):
+    https://docs.aws.amazon.com/lambda/latest/dg/snapstart-uniqueness.html and snapstart-runtime-hooks-python."""
+    reset()
+    random.seed()  # from os.urandom: each restored sandbox draws its own jitter
 
 
 @contextmanager

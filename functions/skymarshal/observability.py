@@ -30,7 +30,10 @@ class _Stdout(io.TextIOBase):
 
 
 logger = Logger(service=SERVICE, stream=_Stdout())  # type: ignore[arg-type]  # a text stream, not IO[str]
-tracer = Tracer(service=SERVICE)
+# Only botocore is patched: every AWS call is a subsegment. patch_all would also import and patch requests,
+# httplib, sqlite3 (the in-memory guidance index: one subsegment per query), ... which the functions do not
+# call over the network; importing them cost the cold start (benchmarks/bench_coldstart.py).
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 # A handler that publishes no metric in an invocation is normal here (most steps only count on failure); the

@@ -154,3 +154,25 @@ def test_every_configured_environment_can_raise_the_approval_age_alarm():
         overrides = section.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
         values = {**defaults, **dict(re.findall(r'(\w+)="?([^" ]+)"?', overrides))}
         assert int(values["ApprovalAgeAlarmSeconds"]) < int(values["ApprovalTimeoutSeconds"]), env
+
+
+STEP_FUNCTIONS_TASKS = ("Prepare", "Agent", "RecordAgentFailure", "Arbitrate", "Briefing", "RequestApproval",
+                        "Finalize")
+
+
+def test_workflow_functions_snapstart_a_published_version_that_the_state_machine_invokes(cfn):
+    """A disruption storm starts many sandboxes of these seven at once: each is restored from a SnapStart
+    snapshot of a published version, and the state machine invokes that version (alias `live`), not $LATEST
+    (SnapStart does not apply to $LATEST)."""
+    resources = cfn["Resources"]
+    sm = next(r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine")
+    subs = sm["Properties"]["DefinitionSubstitutions"]
+    for name in STEP_FUNCTIONS_TASKS:
+        function = resources[f"{name}Function"]["Properties"]
+        assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
+        alias = resources[f"{name}FunctionAliaslive"]
+        assert alias["Type"] == "AWS::Lambda::Alias"
+        assert alias["Properties"]["FunctionName"] == {"Ref": f"{name}Function"}
+        version = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+        assert resources[version]["Type"] == "AWS::Lambda::Version"
+        assert subs[f"{name}FunctionArn"] == {"Ref": f"{name}FunctionAliaslive"}, name

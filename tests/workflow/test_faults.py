@@ -172,7 +172,8 @@ def test_agent_exceeding_its_lambda_timeout_is_recorded_as_timeout(target, runti
     from skymarshal_local.localenv import ACCOUNT, REGION
 
     physical = next(p for p, logical in runtime.logical_names.items() if logical == AGENT_FN)
-    fn = lambda_backends[ACCOUNT][REGION].get_function(physical)
+    # the published version the state machine invokes through the alias `live` (template.yaml, SnapStart)
+    fn = lambda_backends[ACCOUNT][REGION].get_function(physical, "live")
     saved = fn.timeout
 
     def slow_network(name: str, ev: dict[str, Any]) -> float | None:

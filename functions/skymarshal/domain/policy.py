@@ -25,7 +25,7 @@ class ArbitrationWeights(BaseModel):
     it has a full margin: giving `safety` a weight favours cancelling (issue 11, defect 1).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     safety: float = Field(default=0, ge=0)
     cost: float = Field(default=20, ge=0)
@@ -50,7 +50,7 @@ class ArbitrationWeights(BaseModel):
 class Policy(BaseModel):
     """Configuration of the decision engine. Every field has the FACTS.md default; all are overridable."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     weights: ArbitrationWeights = Field(default_factory=ArbitrationWeights)
     low_confidence_threshold: float = Field(default=0.5, ge=0, le=1)
@@ -100,4 +100,10 @@ class Policy(BaseModel):
         return self.cold_chain_tolerance_minutes.get(temperature_class)
 
 
-DEFAULT_POLICY = Policy()
+
+def __getattr__(name: str) -> Policy:
+    """`DEFAULT_POLICY`, the defaults of FACTS.md, made on use: building Policy's validator at import would cost
+    every function's cold start, and most use the configured policy (skymarshal.config.policy) instead."""
+    if name == "DEFAULT_POLICY":
+        return Policy()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,8 @@ the checkpoints it reads) and, on a redrive or a retried task, returns the store
 re-running the agent.
 """
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,11 +18,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from snapshot_restore_py import register_after_restore
 
-from skymarshal import steps
+from skymarshal import aws
 from skymarshal.config import policy, settings
 from skymarshal.models import AgentSummary
 from skymarshal.observability import Timer, logger, metrics, tracer
+from skymarshal.steps import AgentTask, run_agent
 from skymarshal.stores import store_from_env
 
 
@@ -39,15 +43,26 @@ idempotency = IdempotencyConfig(
     expires_after_seconds=settings().checkpoint_retention_days * 86400,
     response_hook=_mark_reused,
 )
-persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
 
 
-@idempotent_function(
-    data_keyword_argument="task", persistence_store=persistence, config=idempotency,
-    output_serializer=PydanticSerializer,
-)
-def agent_view(task: steps.AgentTask) -> AgentSummary:
-    return steps.run_agent(task, store_from_env(), policy())
+def agent_view(task: AgentTask) -> AgentSummary:
+    return run_agent(task, store_from_env(), policy())
+
+
+@cache
+def idempotent_agent_view() -> Callable[..., AgentSummary]:
+    """`agent_view` under Powertools' idempotency, on the project's DynamoDB client (bounded retries, the stores'
+    session). Built on the first invocation, as the other functions create their clients: creating a client
+    reads botocore's service model (~80 ms), which importing the handler does not pay (cold start)."""
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=aws.client("dynamodb"))
+    return idempotent_function(  # type: ignore[no-any-return]
+        data_keyword_argument="task", persistence_store=persistence, config=idempotency,
+        output_serializer=PydanticSerializer,
+    )(agent_view)
+
+
+# SnapStart: after skymarshal.aws's hook (registered first, on import) forgot the cached clients, build again.
+register_after_restore(idempotent_agent_view.cache_clear)
 
 
 @logger.inject_lambda_context(correlation_id_path="thread_id", clear_state=True)
@@ -55,10 +70,10 @@ def agent_view(task: steps.AgentTask) -> AgentSummary:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    task = steps.AgentTask.model_validate(event)
+    task = AgentTask.model_validate(event)
     logger.append_keys(agent=task.agent, phase=task.phase)
     timer = Timer()
-    summary = agent_view(task=task)
+    summary = idempotent_agent_view()(task=task)
     metrics.add_dimension(name="agent", value=task.agent)
     metrics.add_metric(name="AgentLatency", unit=MetricUnit.Milliseconds, value=timer.ms)
     metrics.add_metric(name="AgentReused" if summary.reused else "AgentComputed", unit=MetricUnit.Count, value=1)

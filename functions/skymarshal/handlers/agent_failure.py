@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skymarshal import steps
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.steps import AgentFailureTask, record_agent_failure
 from skymarshal.stores import store_from_env
 
 
@@ -14,8 +14,8 @@ from skymarshal.stores import store_from_env
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = steps.AgentFailureTask.model_validate(event)
-    result = steps.record_agent_failure(task, store_from_env())
+    task = AgentFailureTask.model_validate(event)
+    result = record_agent_failure(task, store_from_env())
     metrics.add_dimension(name="agent", value=task.agent)
     metrics.add_metric(name="AgentErrors", unit=MetricUnit.Count, value=1)
     logger.warning("agent failed", extra={"agent": task.agent, "phase": task.phase, "error": task.error})

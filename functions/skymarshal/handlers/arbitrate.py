@@ -6,10 +6,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skymarshal import steps
 from skymarshal.config import policy
 from skymarshal.knowledge import guidance_from_env
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.steps import ArbitrationTask, arbitrate
 from skymarshal.stores import store_from_env
 
 guidance = guidance_from_env()
@@ -19,8 +19,8 @@ guidance = guidance_from_env()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = steps.ArbitrationTask.model_validate(event)
-    summary = steps.arbitrate(task, store_from_env(), policy(), guidance)
+    task = ArbitrationTask.model_validate(event)
+    summary = arbitrate(task, store_from_env(), policy(), guidance)
     metrics.add_metric(name="DecisionsEscalated" if summary.escalated else "DecisionsMade",
                        unit=MetricUnit.Count, value=1)
     logger.info("decision", extra={"recommended": summary.recommended_option, "confidence": summary.confidence,

@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skymarshal import steps
 from skymarshal.briefing import writer_from_env
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.steps import BriefingTask, write_briefing
 from skymarshal.stores import store_from_env
 
 
@@ -17,6 +17,6 @@ from skymarshal.stores import store_from_env
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
-    task = steps.BriefingTask.model_validate(event)
-    ref = steps.write_briefing(task, store_from_env(), writer_from_env())
+    task = BriefingTask.model_validate(event)
+    ref = write_briefing(task, store_from_env(), writer_from_env())
     return ref.model_dump(mode="json") if ref else None

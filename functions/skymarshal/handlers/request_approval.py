@@ -9,9 +9,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skymarshal import steps
 from skymarshal.config import policy
 from skymarshal.observability import logger, metrics, tracer
+from skymarshal.steps import ApprovalTask, mask_token, request_approval
 from skymarshal.stores import store_from_env
 from skymarshal.stores.fleet import FleetStore
 
@@ -21,9 +21,9 @@ from skymarshal.stores.fleet import FleetStore
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = steps.ApprovalTask.model_validate(event)
-    result = steps.request_approval(task, store_from_env(), FleetStore(), policy())
+    task = ApprovalTask.model_validate(event)
+    result = request_approval(task, store_from_env(), FleetStore(), policy())
     metrics.add_metric(name="ApprovalsRequested", unit=MetricUnit.Count, value=1)
-    logger.info("approval requested", extra={"token": steps.mask_token(task.task_token),
+    logger.info("approval requested", extra={"token": mask_token(task.task_token),
                                              "expires_at": result["expires_at"]})
     return result

@@ -17,7 +17,7 @@ class CorpusError(ValueError):
 class Passage(BaseModel):
     """One passage of the embedded corpus; ``rules`` lists the rule ids it covers, most specific first."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1)

@@ -26,7 +26,7 @@ class GuidanceLookup(Protocol):
 class GuidanceAnswer(BaseModel):
     """What :meth:`GuidanceService.lookup` found, and which source answered."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     rule: str
     answered_by: Origin

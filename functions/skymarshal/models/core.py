@@ -51,7 +51,7 @@ ThreadStatus = Literal[
 class Strict(BaseModel):
     """Base for every contract: unknown fields are refused so a typo is an error, not a silent default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=False, defer_build=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ class DisruptionEvent(Strict):
     1-minute delay, `"180"` is not 180, an epoch number is not a date); the wrong type is refused naming the
     field. Dates and timestamps are ISO 8601 strings."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     event_id: str = Field(
         pattern=r"^[A-Za-z0-9_-]{1,64}$",

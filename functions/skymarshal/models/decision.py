@@ -68,7 +68,7 @@ class Citation(Strict):
     fallback. ``excerpt`` is trimmed to 400 characters.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     rule: str
     source: str

@@ -4,8 +4,9 @@ the phase's SafetyAgentsComplete Map, where a second failure is final (and redri
 
 from __future__ import annotations
 
-from skymarshal import domain
+from skymarshal.domain.agents import assess, unavailable_view
 from skymarshal.domain.policy import Policy
+from skymarshal.domain.revision import revise
 from skymarshal.models import AgentFailureTask, AgentSummary, AgentTask, AgentView, SafetyFailure
 from skymarshal.observability import Timer
 from skymarshal.steps.context import load_context, summarize
@@ -18,11 +19,11 @@ def run_agent(task: AgentTask, store: Store, policy: Policy) -> AgentSummary:
     store.put(task.thread_id, "agent_start", None, phase=task.phase, agent=task.agent, status="started")
     _, snapshot, options = load_context(store, task.event, task.snapshot, task.options)
     if task.phase == 1:
-        view = domain.assess(task.agent, snapshot, options, policy)
+        view = assess(task.agent, snapshot, options, policy)
     else:
         views = {p.agent: AgentView.model_validate(store.load(p.view)) for p in task.peers}
-        own = views.pop(task.agent, None) or domain.unavailable_view(task.agent, 1, "no phase-1 view")
-        view = domain.revise(task.agent, own, list(views.values()), snapshot, options, policy)
+        own = views.pop(task.agent, None) or unavailable_view(task.agent, 1, "no phase-1 view")
+        view = revise(task.agent, own, list(views.values()), snapshot, options, policy)
     cp = store.put(
         task.thread_id, "agent_complete", view, phase=task.phase, agent=task.agent, status=view.status,
         confidence=view.confidence, duration_ms=timer.ms,
@@ -47,7 +48,7 @@ def record_agent_failure(task: AgentFailureTask, store: Store) -> AgentSummary |
     message = f"{task.agent} (phase {task.phase}) failed after retries: {error_name}: {cause}"[:2000]
     if task.safety:
         return SafetyFailure(agent=task.agent, phase=task.phase, error=message)
-    view = domain.unavailable_view(task.agent, task.phase, f"{error_name}: {cause}"[:500])
+    view = unavailable_view(task.agent, task.phase, f"{error_name}: {cause}"[:500])
     cp = store.put(task.thread_id, "agent_unavailable", view, phase=task.phase, agent=task.agent,
                    status="unavailable", confidence=view.confidence)
     return summarize(view, cp.ref)

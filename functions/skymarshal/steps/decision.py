@@ -7,8 +7,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from skymarshal import domain, events_out
+from skymarshal import events_out
 from skymarshal.approvals import mask_token
+from skymarshal.domain import fleet as fleet_rules
+from skymarshal.domain.arbitrator import GuidanceLookup, approval_requirement
+from skymarshal.domain.arbitrator import arbitrate as decide
 from skymarshal.domain.briefing import briefing_facts, template_briefing
 from skymarshal.domain.policy import Policy
 from skymarshal.errors import SafetyAgentFailed
@@ -35,7 +38,7 @@ from skymarshal.stores.fleet import FleetStore
 
 
 def arbitrate(
-    task: ArbitrationTask, store: Store, policy: Policy, guidance: domain.GuidanceLookup
+    task: ArbitrationTask, store: Store, policy: Policy, guidance: GuidanceLookup
 ) -> DecisionSummary:
     timer = Timer()
     store.put(task.thread_id, "arbitration_start", None, status="started")
@@ -44,8 +47,8 @@ def arbitrate(
     missing = {a for a in SAFETY_AGENTS} - {v.agent for v in views if v.status == "ok"}
     if missing:  # the state machine never gets here without them; refuse rather than decide blind
         raise SafetyAgentFailed(f"no view from safety agent(s) {sorted(missing)}")
-    decision = domain.arbitrate(event, views, options, snapshot, policy, guidance)
-    requirement = domain.approval_requirement(decision, policy)
+    decision = decide(event, views, options, snapshot, policy, guidance)
+    requirement = approval_requirement(decision, policy)
     cp = store.put(
         task.thread_id, "arbitration", decision, status="escalated" if decision.escalated else "decided",
         confidence=decision.confidence, duration_ms=timer.ms,
@@ -207,7 +210,7 @@ def _settle(task: FinalizeTask, store: Store, holds: FleetStore, policy: Policy,
             fleet.apply(store, holds, thread_id, policy, reader or DynamoOpsReader())
             return outcome
         fleet.release(holds, thread_id, "superseded")
-        message = domain.fleet.superseded_message(thread_id, committed.conflicts)
+        message = fleet_rules.superseded_message(thread_id, committed.conflicts)
         fleet.replan(store, sfn, thread_id, task.execution_arn, message)
         return "superseded"
     fleet.release(holds, thread_id)

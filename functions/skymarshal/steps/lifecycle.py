@@ -33,7 +33,7 @@ FINAL_THREAD_STATUSES = ("completed", "rejected", "escalated")  # set by Finaliz
 class ExecutionStatusChange(BaseModel):
     """The `detail` of a "Step Functions Execution Status Change" event (the DescribeExecution fields)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     executionArn: str
     name: str

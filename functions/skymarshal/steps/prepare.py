@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from skymarshal import domain, intake
-from skymarshal.domain.operation import OpsReader, Snapshot
+from skymarshal import intake
+from skymarshal.domain.operation import OpsReader, Snapshot, SnapshotError, build_snapshot
+from skymarshal.domain.options import generate_options
 from skymarshal.domain.policy import Policy
 from skymarshal.errors import InvalidDisruptionEvent, UnknownFlight
 from skymarshal.models import (
@@ -193,8 +194,8 @@ def _from_snapshot(
     """Snapshot the affected operation (with what other decisions hold or committed), then generate the
     options: both checkpointed."""
     try:
-        snapshot = domain.build_snapshot(event, reader)
-    except domain.SnapshotError as exc:
+        snapshot = build_snapshot(event, reader)
+    except SnapshotError as exc:
         raise InvalidDisruptionEvent(str(exc)) from exc
     if holds is not None:
         snapshot = holds.view(snapshot)
@@ -206,7 +207,7 @@ def _from_snapshot(
 def _put_options(
     store: Store, event: DisruptionEvent, snapshot: Snapshot, policy: Policy, timer: Timer
 ) -> tuple[Ref, list[str]]:
-    options = domain.generate_options(event, snapshot, policy)
+    options = generate_options(event, snapshot, policy)
     option_ids = [o.option_id for o in options]
     ref = store.put(event.thread_id, "options", [o.model_dump(mode="json") for o in options],
                     duration_ms=timer.ms, meta={"option_ids": option_ids}).ref

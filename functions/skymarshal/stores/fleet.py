@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -75,7 +75,7 @@ def _epoch(moment: datetime) -> int:
 
 
 def _av(value: Any) -> dict[str, Any]:
-    return _SER.serialize(value)  # type: ignore[no-any-return]
+    return cast(dict[str, Any], _SER.serialize(value))  # typed by boto3-stubs when SAM installed them
 
 
 def _item(raw: dict[str, Any]) -> dict[str, Any]:

@@ -217,6 +217,66 @@ def stable_resource_names() -> None:
     parsing.generate_resource_name = generate_resource_name
 
 
+def create_lambda_aliases_from_cloudformation() -> None:
+    """CloudFormation creates AWS::Lambda::Alias (SAM's AutoPublishAlias: the alias `live` on the published
+    version, which the state machine invokes and SnapStart restores), and `Ref` to it is the alias ARN, as
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-alias.html documents.
+    moto 5.2.5's CloudFormation creates AWS::Lambda::Version but skips the alias (an unsupported type); its
+    Lambda API has aliases, so the resource is that API's alias. `GetAtt Version.Version` is the version
+    number (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-version.html)."""
+    from moto.awslambda.models import LambdaVersion, lambda_backends  # on use: moto is slow to import
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    class LambdaAliasResource(CloudFormationModel):
+        def __init__(self, alias: Any) -> None:
+            self.alias = alias
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Lambda::Alias"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "AliasArn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> Any:
+            if attribute_name == "AliasArn":
+                return self.alias.arn
+            raise NotImplementedError(attribute_name)
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.alias.arn)
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[misc]
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+            **kwargs: Any,
+        ) -> LambdaAliasResource:
+            props = cloudformation_json["Properties"]
+            backend = lambda_backends[account_id][region_name]
+            alias = backend.create_alias(
+                name=props["Name"], function_name=props["FunctionName"], function_version=str(props["FunctionVersion"]),
+                description=props.get("Description", ""), routing_config=props.get("RoutingConfig"),
+            )
+            return cls(alias)
+
+    def version_attribute(self: Any, attribute_name: str) -> Any:
+        if attribute_name == "Version":
+            return self.version
+        raise NotImplementedError(attribute_name)
+
+    LambdaVersion.get_cfn_attribute = version_attribute  # type: ignore[method-assign]
+    LambdaVersion.has_cfn_attr = classmethod(lambda cls, attr: attr == "Version")  # type: ignore[assignment]
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()  # the model list is read once from CloudFormationModel.__subclasses__()
+
+
 def refuse_executions_while_loading() -> None:
     """While the embedded stack loads its operational data, StartExecution is refused with a clear error
     (a workflow must never run on a partially loaded day); `READY` opens the gate."""
@@ -256,5 +316,6 @@ def install() -> None:
     statusevents.install()  # "Execution Status Change" events on EventBridge; rules that invoke Lambda
     reuse_asl_engine_clients()
     stable_resource_names()
+    create_lambda_aliases_from_cloudformation()
     refuse_executions_while_loading()
     statedir.track_dynamodb_writes()  # which tables a state directory must save again

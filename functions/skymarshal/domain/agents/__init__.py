@@ -3,33 +3,31 @@ constraints; business agents (network, guest_experience, cargo, finance) return 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from ...models import AgentName, AgentView, RecoveryOption
 from ..operation import Snapshot
 from ..policy import Policy
-from . import cargo, crew_compliance, finance, guest_experience, maintenance, network, regulatory
 
 Assessor = Callable[[Snapshot, list[RecoveryOption], Policy], AgentView]
 
-ASSESSORS: dict[AgentName, Assessor] = {
-    "crew_compliance": crew_compliance.assess,
-    "maintenance": maintenance.assess,
-    "regulatory": regulatory.assess,
-    "network": network.assess,
-    "guest_experience": guest_experience.assess,
-    "cargo": cargo.assess,
-    "finance": finance.assess,
-}
+# Each agent's module is imported when that agent first runs: a sandbox of the agent function may serve only
+# some agents, and recording a failed agent (unavailable_view) needs none of their rules (cold start).
+AGENTS: tuple[AgentName, ...] = (
+    "crew_compliance", "maintenance", "regulatory", "network", "guest_experience", "cargo", "finance",
+)
+
+
+def assessor(agent: AgentName) -> Assessor:
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}")
+    return importlib.import_module(f"{__name__}.{agent}").assess  # type: ignore[no-any-return]
 
 
 def assess(agent: AgentName, snapshot: Snapshot, options: list[RecoveryOption], policy: Policy) -> AgentView:
     """Phase 1: one agent judges every option."""
-    try:
-        assessor = ASSESSORS[agent]
-    except KeyError:
-        raise ValueError(f"unknown agent {agent!r}") from None
-    return assessor(snapshot, options, policy)
+    return assessor(agent)(snapshot, options, policy)
 
 
 def unavailable_view(agent: AgentName, phase: int, error: str) -> AgentView:

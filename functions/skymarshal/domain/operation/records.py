@@ -81,7 +81,7 @@ def split_flight_key(key: str) -> tuple[str, date]:
 class Record(BaseModel):
     """Base of the operational records: unknown fields are refused, so a typo in an import is an error."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # --------------------------------------------------------------------------------------------------

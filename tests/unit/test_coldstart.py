@@ -1,0 +1,82 @@
+"""What a Lambda sandbox pays and keeps at start: a handler imports only the code it runs (cold start, measured
+in benchmarks/bench_coldstart.py), and a sandbox restored from a SnapStart snapshot makes its own AWS clients
+and draws its own retry jitter. Each case runs in a fresh interpreter, as a new sandbox does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fresh(code: str) -> object:
+    """Run `code` in a new interpreter with the functions' environment (template Globals, Lambda variables,
+    tracing enabled as on AWS); it prints one JSON value, returned."""
+    sys.path.insert(0, str(ROOT / "functions"))
+    from skymarshal.config import REQUIRED
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")},
+           **{name: f"test-{name.lower()}" for name in REQUIRED},
+           "POWERTOOLS_SERVICE_NAME": "skymarshal", "POWERTOOLS_METRICS_NAMESPACE": "SkyMarshal",
+           "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": "test",
+           "LAMBDA_TASK_ROOT": str(ROOT / "functions"), "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "PYTHONPATH": str(ROOT / "functions")}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+NOT_USED = {
+    # a failed agent's record needs neither the preparation, the arbitrator, the briefing nor the rule corpus
+    "agent_failure": ["skymarshal.domain.agents.crew_compliance", "skymarshal.domain.ftl", "skymarshal.steps.prepare",
+                      "skymarshal.steps.briefing", "skymarshal.domain.arbitrator",
+                      "skymarshal.knowledge", "skymarshal.briefing"],
+    # preparing a disruption runs no agent and no arbitration
+    "prepare": ["skymarshal.domain.agents", "skymarshal.domain.arbitrator", "skymarshal.steps.briefing",
+                "skymarshal.knowledge"],
+    # an agent does not prepare, arbitrate or brief
+    "agent": ["skymarshal.steps.prepare", "skymarshal.domain.arbitrator", "skymarshal.briefing",
+              "skymarshal.knowledge"],
+}
+
+
+@pytest.mark.parametrize("handler", sorted(NOT_USED))
+def test_a_handler_imports_only_the_code_it_runs(handler):
+    loaded = fresh(f"import sys, json, skymarshal.handlers.{handler}; print(json.dumps(sorted(sys.modules)))")
+    assert f"skymarshal.handlers.{handler}" in loaded
+    assert [m for m in NOT_USED[handler] if m in loaded] == []
+    # the X-Ray SDK patches botocore (every AWS call is traced), not libraries the functions do not use
+    assert "requests" not in loaded
+
+
+def test_the_prepare_step_loads_alone_and_stays_the_step_function_whoever_imports_its_module_first():
+    loaded = fresh("import json, sys, skymarshal.steps.prepare\nfrom skymarshal import steps\n"
+                   "from skymarshal.steps import prepare, parse_event\n"
+                   "print(json.dumps([type(steps.prepare).__name__, type(prepare).__name__, callable(parse_event),"
+                   " 'skymarshal.domain.agents' in sys.modules, 'skymarshal.steps.decision' in sys.modules]))")
+    assert loaded == ["function", "function", True, False, False]
+
+
+RESTORE = """
+import json, random, snapshot_restore_py
+import skymarshal.handlers.agent as agent
+from skymarshal import aws
+before, idempotent = aws.client("dynamodb"), agent.idempotent_agent_view()  # as after a first invocation
+random.seed(42)  # every sandbox restored from one snapshot starts from the same state
+for hook, args, kwargs in snapshot_restore_py.get_after_restore():  # what the Lambda runtime runs on restore
+    hook(*args, **kwargs)
+after = aws.client("dynamodb")
+print(json.dumps([after is not before, agent.idempotent_agent_view() is not idempotent, random.random()]))
+"""
+
+
+def test_a_sandbox_restored_from_a_snapshot_makes_new_clients_and_draws_its_own_jitter():
+    first, second = fresh(RESTORE), fresh(RESTORE)
+    assert first[:2] == [True, True]  # new clients: no connection opened before the snapshot is reused
+    assert first[2] != second[2]  # botocore's retry jitter differs between restored sandboxes
