@@ -47,6 +47,7 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.seconds: Counter[tuple[str, str]] = Counter()  # time the server spent answering, by operation
         self.ddb_write_units = 0
         self._lock = threading.Lock()
 
@@ -68,7 +69,12 @@ class RequestCounter:
                 counter.counts[(service, op)] += 1
                 if service == "dynamodb" and op in DDB_WRITES:
                     counter.ddb_write_units += max(1, -(-size // 1024))
-            return original(self, environ, start_response)
+            started = time.perf_counter()
+            try:
+                return original(self, environ, start_response)
+            finally:
+                with counter._lock:
+                    counter.seconds[(service, op)] += time.perf_counter() - started
 
         DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
         return self
@@ -76,6 +82,17 @@ class RequestCounter:
     def snapshot(self) -> tuple[Counter[tuple[str, str]], int]:
         with self._lock:
             return Counter(self.counts), self.ddb_write_units
+
+    def seconds_since(self, before: tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]
+                      ) -> dict[tuple[str, str], tuple[int, float]]:
+        """(requests, server seconds) by (service, operation) since `before` (a `mark()`)."""
+        counts, seconds = self.mark()
+        return {key: (n - before[0][key], seconds[key] - before[1][key])
+                for key, n in counts.items() if n > before[0][key]}
+
+    def mark(self) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+        with self._lock:
+            return Counter(self.counts), Counter(self.seconds)
 
     @staticmethod
     def diff(after: tuple[Counter[tuple[str, str]], int], before: tuple[Counter[tuple[str, str]], int]

@@ -17,10 +17,12 @@ import zipfile
 from typing import Any
 
 import noop_lambda
-from _common import ROOT, row, seed, start_stack, target_for, write
+from _common import ROOT, InvocationTimer, RequestCounter, row, seed, start_stack, target_for, write
 
 TARGET_RATIO = 1.5
 POLL = 0.01
+COUNTER = RequestCounter()  # every request the embedded server answers, with the time it took
+TIMER = InvocationTimer()  # every Lambda invocation, with its wall time
 
 
 NOOP_FUNCTION = "bench-noop"
@@ -108,6 +110,7 @@ def run_real(target: Any, n: int) -> tuple[float, float]:
     sfn = target.client("stepfunctions")
     ev = DisruptionEvent.model_validate(__import__("_common").event(f"lat-real-{n}-{time.time_ns() % 10**8}"))
     before = RUNTIME.invocations[("RequestApprovalFunction", "", 0)]
+    requests, invocations = COUNTER.mark(), TIMER.mark()
     t0 = time.perf_counter()
     arn = target.start(ev)
     deadline = time.monotonic() + WAIT_S
@@ -115,13 +118,13 @@ def run_real(target: Any, n: int) -> tuple[float, float]:
             (target.store.get_approval(ev.thread_id) or {}).get("execution_arn") != arn:
         waited(f"the approval request of {arn}", deadline)
     t1 = time.perf_counter()
+    LAST_REAL[:] = [arn, COUNTER.seconds_since(requests), TIMER.since(invocations)]
     target.decide(ev.thread_id, True, "bench", "ok")
     assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}) == "SUCCEEDED"
-    LAST_REAL[:] = [arn]
     return t1 - t0, time.perf_counter() - t0
 
 
-LAST_REAL: list[str] = []
+LAST_REAL: list[Any] = []  # the last real decision: ARN, server time by request, invocations
 
 
 def run_noop(target: Any, sm_arn: str, n: int) -> tuple[float, float]:
@@ -139,21 +142,47 @@ def run_noop(target: Any, sm_arn: str, n: int) -> tuple[float, float]:
     return t1 - t0, time.perf_counter() - t0
 
 
+def where_the_time_goes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The last real decision up to the approval request, by who spent the time: each function's invocations
+    (wall time, in its sandbox, the requests it makes included) and the embedded server's answers by AWS
+    operation (the Lambda Invoke requests themselves and SQS long polls left out: they wait, they do not work).
+    The server is one Python process shared by the engine and every request, so its time is the serial part."""
+    _, requests, invocations = LAST_REAL
+    by_function: dict[str, list[float]] = {}
+    for name, seconds in invocations:
+        by_function.setdefault(name, []).append(seconds)
+    working = {f"{svc}:{op}": (n, sec) for (svc, op), (n, sec) in requests.items()
+               if svc != "lambda" and op != "ReceiveMessage"}
+    data["last_decision_lambda_s"] = {k: [round(x, 4) for x in v] for k, v in by_function.items()}
+    data["last_decision_server_s"] = {k: {"requests": n, "seconds": round(sec, 4)} for k, (n, sec) in working.items()}
+    rows = [row(f"last real decision: {name} x{len(xs)} invocations, mean wall", round(statistics.mean(xs), 4), "s")
+            for name, xs in sorted(by_function.items())]
+    rows.append(row(f"last real decision: server time answering {sum(n for n, _ in working.values())} AWS "
+                    "requests (serial)", round(sum(sec for _, sec in working.values()), 4), "s"))
+    rows += [row(f"  of which {op} x{n}", round(sec, 4), "s")
+             for op, (n, sec) in sorted(working.items(), key=lambda kv: -kv[1][1])[:6]]
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    COUNTER.install()
+    TIMER.install()
     stack = start_stack(ApprovalTimeoutSeconds="600")
     try:
         seed(stack)
         target = target_for(stack)
         record_real_outputs()
         run_real(target, -1)  # warm-up: imports, first clients, and the recording for the no-op
+        seed(stack)  # each run decides the same disruption afresh: the approved plan's tail and crew are free again
         sm_arn = create_noop_state_machine(stack)
         run_noop(target, sm_arn, -1)
         real, noop = [], []
         for n in range(args.runs):  # interleaved, so both see the same machine state
             real.append(run_real(target, n))
+            seed(stack)
             noop.append(run_noop(target, sm_arn, n))
         breakdown = state_breakdown(target.client("stepfunctions"), LAST_REAL[0])
     finally:
@@ -177,6 +206,7 @@ def main() -> None:
         row("completion ratio real/no-op", round(med(real, 1) / med(noop, 1), 3), "x", TARGET_RATIO),
     ]
     rows += [row(f"last real decision: {name} (starts +{a:.2f}s)", round(d, 3), "s") for name, a, d in breakdown]
+    rows += where_the_time_goes(data)
     write("latency", data, rows)
 
 

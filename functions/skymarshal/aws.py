@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -107,3 +108,36 @@ def query(table: Any, action: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
     with dependency(action):
         for page in paginator.paginate(TableName=table.name, **kwargs):
             yield from page.get("Items", [])
+
+
+BATCH_GET_MAX = 100  # keys per BatchGetItem request (the DynamoDB limit)
+BATCH_GET_ROUNDS = 8  # submissions of UnprocessedKeys before the read is reported as transient
+
+
+def batch_get(
+    client: Any, table_name: str, keys: Iterable[tuple[str, str]], action: str, *,
+    sleep: Callable[[float], None] = time.sleep, **options: Any,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Items by (PK, SK), read with BatchGetItem in requests of 100 keys; keys that are absent are absent from
+    the answer. UnprocessedKeys are resubmitted with exponential backoff, as the BatchGetItem reference asks
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html), and still
+    unprocessed after `BATCH_GET_ROUNDS` they are a `TransientDependencyError`, never silently missing.
+    `client` is a resource's client (plain Python values in and out); `options` go with every request
+    (ConsistentRead, ProjectionExpression, ...). botocore has no paginator for BatchGetItem, hence this loop."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), BATCH_GET_MAX):
+        request: dict[str, Any] = {table_name: {
+            "Keys": [{"PK": pk, "SK": sk} for pk, sk in unique[start:start + BATCH_GET_MAX]], **options}}
+        for attempt in range(BATCH_GET_ROUNDS):
+            with dependency(action):
+                response = client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(table_name, []):
+                found[(item["PK"], item["SK"])] = item
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            sleep(min(1.0, 0.05 * 2**attempt))
+        else:
+            raise TransientDependencyError(f"{action}: keys still unprocessed after {BATCH_GET_ROUNDS} rounds")
+    return found

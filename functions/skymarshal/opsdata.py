@@ -60,7 +60,6 @@ from skymarshal.domain.operation import (
     OpsDataset,
     flight_key,
 )
-from skymarshal.errors import TransientDependencyError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,8 +67,6 @@ DOC = "doc"
 META = "META"
 GSI1 = "GSI1"
 GSI2 = "GSI2"
-BATCH_GET_MAX = 100  # DynamoDB BatchGetItem limit per request
-BATCH_GET_ROUNDS = 8  # resubmissions of UnprocessedKeys before giving up (with backoff)
 _PROJECTION: dict[str, Any] = {"ProjectionExpression": "#doc", "ExpressionAttributeNames": {"#doc": DOC}}
 
 
@@ -277,32 +274,9 @@ class DynamoOpsReader:
         return [model.model_validate_json(item[DOC]) for item in items]
 
     def _batch_get(self, keys: list[tuple[str, str]], model: type[M]) -> dict[tuple[str, str], M]:
-        """BatchGetItem in chunks of 100, resubmitting UnprocessedKeys with bounded exponential backoff."""
-        found: dict[tuple[str, str], M] = {}
-        unique = list(dict.fromkeys(keys))
-        client = self._table.meta.client  # the resource's client: plain Python values in and out
-        for start in range(0, len(unique), BATCH_GET_MAX):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [{"PK": pk, "SK": sk} for pk, sk in unique[start : start + BATCH_GET_MAX]],
-                    **_PROJECTION,
-                    "ProjectionExpression": "PK, SK, #doc",
-                }
-            }
-            for attempt in range(BATCH_GET_ROUNDS):
-                with aws.dependency("batch read operational data"):
-                    response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[(item["PK"], item["SK"])] = model.model_validate_json(item[DOC])
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(1.0, 0.05 * 2**attempt))
-            else:
-                raise TransientDependencyError(
-                    f"batch read operational data: keys still unprocessed after {BATCH_GET_ROUNDS} rounds"
-                )
-        return found
+        items = aws.batch_get(self._table.meta.client, self.table_name, keys, "batch read operational data",
+                              sleep=self._sleep, **{**_PROJECTION, "ProjectionExpression": "PK, SK, #doc"})
+        return {key: model.model_validate_json(item[DOC]) for key, item in items.items()}
 
     def _flights_between(
         self, index: str, partition: str, start_utc: datetime, end_utc: datetime

@@ -8,6 +8,7 @@ local credentials are decided in one place.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,15 @@ LOCAL_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": os.environ.get("SKYMARSHAL_LOCAL_LOG_LEVEL", "INFO"),
 }
+
+
+def put_back_environ(saved: Mapping[str, str | None]) -> None:
+    """Give each variable its saved value, or remove it where it was unset (None) when saved."""
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def client(service: str, endpoint_url: str | None, region: str | None = REGION, *, attempts: int = 3,

@@ -18,6 +18,7 @@ import pytest
 
 from skymarshal import aws
 from skymarshal_local.emulator.stack import free_port
+from skymarshal_local.localenv import put_back_environ
 from skymarshal_local.target import Target, TargetError
 from tests.conftest import TERMINAL
 from tests.workflow.test_storm import storm_events
@@ -88,11 +89,7 @@ def serves(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
     yield start
     for serve in started:
         serve.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    put_back_environ(saved)
     aws.reset()
 
 

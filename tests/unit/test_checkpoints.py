@@ -101,6 +101,34 @@ def test_payload_of_exactly_350_kb_goes_to_s3_and_loads_back(store: CheckpointSt
     assert store.history("size-2", with_payloads=True)[0]["payload"] == payload
 
 
+def test_a_step_reads_its_checkpoints_in_one_request_in_the_order_asked(store: CheckpointStore) -> None:
+    """An agent in phase 2 reads the event, snapshot, options and seven views: one BatchGetItem for the ones
+    its container has not read before (strongly consistent: they were written a moment ago), none after."""
+    thread = "many-1"
+    views = [store.put(thread, "agent_complete", {"n": n}, phase=1).ref for n in range(7)]
+    large = _payload_of_stored_size(S3_OFFLOAD_BYTES)
+    snapshot = store.put(thread, "snapshot", large).ref
+    calls: list[tuple[str, Any]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, params))
+
+    events = aws.table(TABLE).meta.client.meta.events
+    events.register("before-parameter-build.dynamodb", record, unique_id="count-checkpoint-reads")
+    try:
+        asked = [views[3], snapshot, *views, views[3]]
+        loaded = store.load_many(asked)
+        assert store.load_many(asked) == loaded  # kept by the container: no second read
+    finally:
+        events.unregister("before-parameter-build.dynamodb", unique_id="count-checkpoint-reads")
+    assert loaded == [{"n": 3}, large, *({"n": n} for n in range(7)), {"n": 3}]
+    assert [name for name, _ in calls] == ["BatchGetItem"]
+    request = calls[0][1]["RequestItems"][TABLE]
+    assert len(request["Keys"]) == 8 and request["ConsistentRead"] is True
+    with pytest.raises(CheckpointNotFound, match="checkpoint gone of thread many-1"):
+        store.load_many([views[0], Ref(thread_id=thread, checkpoint_id="gone")])
+
+
 def test_every_item_expires_after_the_retention(store: CheckpointStore) -> None:
     short = CheckpointStore(TABLE, BUCKET, retention_days=7)
     before = datetime.now(UTC)

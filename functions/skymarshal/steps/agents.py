@@ -7,7 +7,7 @@ from __future__ import annotations
 from skymarshal.domain.agents import assess, unavailable_view
 from skymarshal.domain.policy import Policy
 from skymarshal.domain.revision import revise
-from skymarshal.models import AgentFailureTask, AgentSummary, AgentTask, AgentView, SafetyFailure
+from skymarshal.models import AgentFailureTask, AgentSummary, AgentTask, SafetyFailure
 from skymarshal.observability import Timer
 from skymarshal.steps.context import load_context, summarize
 from skymarshal.stores import Store
@@ -17,11 +17,13 @@ def run_agent(task: AgentTask, store: Store, policy: Policy) -> AgentSummary:
     """Phase 1: assess every option. Phase 2: revise, given the peers' phase-1 views."""
     timer = Timer()
     store.put(task.thread_id, "agent_start", None, phase=task.phase, agent=task.agent, status="started")
-    _, snapshot, options = load_context(store, task.event, task.snapshot, task.options)
+    peers = task.peers if task.phase != 1 else []
+    _, snapshot, options, peer_views = load_context(
+        store, task.event, task.snapshot, task.options, [p.view for p in peers])
     if task.phase == 1:
         view = assess(task.agent, snapshot, options, policy)
     else:
-        views = {p.agent: AgentView.model_validate(store.load(p.view)) for p in task.peers}
+        views = {p.agent: v for p, v in zip(peers, peer_views, strict=True)}
         own = views.pop(task.agent, None) or unavailable_view(task.agent, 1, "no phase-1 view")
         view = revise(task.agent, own, list(views.values()), snapshot, options, policy)
     cp = store.put(

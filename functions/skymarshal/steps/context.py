@@ -3,6 +3,7 @@ agent and the arbitrator read, and the small summary of an agent's view that tra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from skymarshal.domain.operation import Snapshot
@@ -28,12 +29,15 @@ def option_ids_of(options_checkpoint: dict[str, Any]) -> list[str]:
 
 
 def load_context(
-    store: Store, event: Ref, snapshot: Ref, options: Ref
-) -> tuple[DisruptionEvent, Snapshot, list[RecoveryOption]]:
+    store: Store, event: Ref, snapshot: Ref, options: Ref, views: Sequence[Ref] = ()
+) -> tuple[DisruptionEvent, Snapshot, list[RecoveryOption], list[AgentView]]:
+    """The event, snapshot, options and the agents' views of a step, in one read of what is not cached."""
+    payloads = store.load_many([event, snapshot, options, *views])
     return (
-        DisruptionEvent.model_validate(store.load(event)),
-        Snapshot.model_validate(store.load(snapshot)),
-        [RecoveryOption.model_validate(o) for o in store.load(options)],
+        DisruptionEvent.model_validate(payloads[0]),
+        Snapshot.model_validate(payloads[1]),
+        [RecoveryOption.model_validate(o) for o in payloads[2]],
+        [AgentView.model_validate(v) for v in payloads[3:]],
     )
 
 

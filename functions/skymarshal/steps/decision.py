@@ -17,7 +17,6 @@ from skymarshal.domain.policy import Policy
 from skymarshal.errors import SafetyAgentFailed
 from skymarshal.models import (
     SAFETY_AGENTS,
-    AgentView,
     ApprovalRecord,
     ApprovalResponse,
     ApprovalTask,
@@ -42,8 +41,8 @@ def arbitrate(
 ) -> DecisionSummary:
     timer = Timer()
     store.put(task.thread_id, "arbitration_start", None, status="started")
-    event, snapshot, options = load_context(store, task.event, task.snapshot, task.options)
-    views = [AgentView.model_validate(store.load(v.view)) for v in task.views]
+    event, snapshot, options, views = load_context(
+        store, task.event, task.snapshot, task.options, [v.view for v in task.views])
     missing = {a for a in SAFETY_AGENTS} - {v.agent for v in views if v.status == "ok"}
     if missing:  # the state machine never gets here without them; refuse rather than decide blind
         raise SafetyAgentFailed(f"no view from safety agent(s) {sorted(missing)}")

@@ -37,13 +37,14 @@ def recommended(store: Store, thread_id: str) -> Recommended:
 
     def ref(step: str) -> Ref:
         return Ref(thread_id=thread_id, checkpoint_id=found[step]["checkpoint_id"])
-    snapshot = Snapshot.model_validate(store.load(ref("snapshot")))
-    decision = Decision.model_validate(store.load(ref("arbitration")))
+    event, snapshot_data, decided, options_data = store.load_many(
+        [ref("start"), ref("snapshot"), ref("arbitration"), ref("options")])
+    decision = Decision.model_validate(decided)
     option = None
     if decision.recommended is not None:
-        options = [RecoveryOption.model_validate(o) for o in store.load(ref("options"))]
+        options = [RecoveryOption.model_validate(o) for o in options_data]
         option = next((o for o in options if o.option_id == decision.recommended.option_id), None)
-    return Recommended(event=store.load(ref("start")), snapshot=snapshot, option=option)
+    return Recommended(event=event, snapshot=Snapshot.model_validate(snapshot_data), option=option)
 
 
 def takes_part(store: Store, thread_id: str) -> bool:

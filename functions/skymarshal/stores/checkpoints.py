@@ -12,6 +12,7 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -164,25 +165,31 @@ class CheckpointStore:
         return {"bucket": self.bucket, "key": key}
 
     def load(self, ref: Ref) -> Any:
-        """The payload of a checkpoint, from DynamoDB or, transparently, from S3.
+        """The payload of a checkpoint, from DynamoDB or, transparently, from S3 (see `load_many`)."""
+        return self.load_many([ref])[0]
+
+    def load_many(self, refs: Sequence[Ref]) -> list[Any]:
+        """The payloads of checkpoints, in the order asked, the ones not read before in one BatchGetItem.
 
         Checkpoints are write-once (`put` refuses to overwrite), so a warm container keeps the text of the ones
         it has read: the seven agents of a thread read the same event, snapshot and options, and phase 2 reads
-        the peers' views; only the first read of each goes to DynamoDB/S3."""
-        key = (self.table_name, ref.thread_id, ref.checkpoint_id)
-        text = _PAYLOADS.get(key)
-        if text is None:
-            with aws.dependency("read checkpoint"):
-                item = self._table.get_item(
-                    Key={"PK": pk(ref.thread_id), "SK": CHECKPOINT_PREFIX + ref.checkpoint_id}
-                ).get("Item")
-            if item is None:
-                raise CheckpointNotFound(
-                    f"checkpoint {ref.checkpoint_id} of thread {ref.thread_id} does not exist"
-                )
-            text = self._payload_text(item)
-            _PAYLOADS.put(key, text)
-        return json.loads(text)
+        the peers' views. Reads are strongly consistent: a step reads checkpoints written a moment before by
+        other functions (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html)."""
+        keys = [(self.table_name, r.thread_id, r.checkpoint_id) for r in refs]
+        texts = {key: _PAYLOADS.get(key) for key in keys}
+        missing = [key for key, text in texts.items() if text is None]
+        if missing:
+            items = aws.batch_get(self._table.meta.client, self.table_name,
+                                  [(pk(thread), CHECKPOINT_PREFIX + cp) for _, thread, cp in missing],
+                                  "read checkpoints", ConsistentRead=True)
+            for key in missing:
+                _, thread, cp = key
+                item = items.get((pk(thread), CHECKPOINT_PREFIX + cp))
+                if item is None:
+                    raise CheckpointNotFound(f"checkpoint {cp} of thread {thread} does not exist")
+                texts[key] = text = self._payload_text(item)
+                _PAYLOADS.put(key, text)
+        return [json.loads(str(texts[key])) for key in keys]
 
     def _payload_text(self, item: dict[str, Any]) -> str:
         if "payload_s3" in item:

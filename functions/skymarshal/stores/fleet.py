@@ -108,21 +108,8 @@ class FleetStore:
 
     # -- reading -------------------------------------------------------------------------------------------
     def _get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), opsdata.BATCH_GET_MAX):
-            request: dict[str, Any] = {self.table_name: {
-                "Keys": [{"PK": pk, "SK": sk} for pk, sk in unique[start: start + opsdata.BATCH_GET_MAX]],
-                "ConsistentRead": True}}
-            for _ in range(opsdata.BATCH_GET_ROUNDS):
-                with aws.dependency("read holds"):
-                    response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[(item["PK"], item["SK"])] = plain(item)
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-        return found
+        items = aws.batch_get(self._client, self.table_name, keys, "read holds", ConsistentRead=True)
+        return {key: plain(item) for key, item in items.items()}
 
     def claims(self, keys: list[tuple[str, str]]) -> dict[str, Claim]:
         """The claims on (kind, resource id) pairs, by resource key."""

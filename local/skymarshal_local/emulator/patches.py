@@ -192,6 +192,27 @@ def reuse_asl_engine_clients() -> None:
             module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
 
 
+def resolve_service_hosts_once() -> None:
+    """The server works out which service a request is for once per host name, not once per request.
+
+    moto's dispatcher lists its own package directory (a listdir and a stat per service) and then tries every
+    service's URL patterns, for every request, under one lock that all requests share: about 5 ms per request
+    on an idle machine, and every request of the seven sandboxes of a phase waits its turn (one decision's 191
+    requests spent 7.6 s there). The answer depends only on the host name and moto's installed files, so it is
+    kept; the service's behaviour is untouched."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication  # on use: moto is slow to import
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    known: dict[str | None, Any] = {None: None}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in known:
+            known[host] = original(self, host)
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
 def stable_resource_names() -> None:
     """A stack's resources keep their physical names for the life of the stack, as on AWS (moto's
     CloudFormation draws a random suffix on every create): the suffix is derived from (stack name, logical id),
@@ -315,6 +336,7 @@ def install() -> None:
     redrive.install()  # RedriveExecution and Map/Parallel failure semantics as AWS documents them (redrive.py)
     statusevents.install()  # "Execution Status Change" events on EventBridge; rules that invoke Lambda
     reuse_asl_engine_clients()
+    resolve_service_hosts_once()
     stable_resource_names()
     create_lambda_aliases_from_cloudformation()
     refuse_executions_while_loading()

@@ -107,11 +107,9 @@ class _Environment:
     def apply(self, environment: dict[str, str]) -> None:
         if environment == self.applied:
             return
-        for key in set(self.applied) - set(environment):
-            if key in self.base:
-                os.environ[key] = self.base[key]
-            else:
-                os.environ.pop(key, None)
+        from skymarshal_local.localenv import put_back_environ  # after the handlers' imports (see _LogStream)
+
+        put_back_environ({key: self.base.get(key) for key in set(self.applied) - set(environment)})
         os.environ.update(environment)
         self.applied = dict(environment)
         from skymarshal import aws, config  # the handlers' own caches of the environment

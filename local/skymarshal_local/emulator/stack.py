@@ -36,7 +36,7 @@ from skymarshal_local import localenv
 from skymarshal_local.emulator import patches
 from skymarshal_local.emulator.eventsource import start_local_delivery
 from skymarshal_local.emulator.statedir import INTERRUPTED_ERROR, Interrupted, StateDir
-from skymarshal_local.localenv import ACCOUNT, FUNCTIONS_DIR, LOCAL_ENV, REGION, STACK_NAME
+from skymarshal_local.localenv import ACCOUNT, FUNCTIONS_DIR, LOCAL_ENV, REGION, STACK_NAME, put_back_environ
 from skymarshal_local.template import ASL, STATE_MACHINE_ID, code_zip, load_template, translate
 
 ARTIFACTS_BUCKET = "skymarshal-local-artifacts"
@@ -178,11 +178,7 @@ class EmbeddedStack:
 
         if not self._displaced or os.environ.get("MOTO_PORT") != str(self.port):
             return  # never started, or a stack started since owns the endpoint now
-        for key, value in self._displaced["environ"].items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        put_back_environ(self._displaced["environ"])
         RUNTIME.service_environment = self._displaced["service_environment"]
         self._displaced = {}
         aws.reset()
