@@ -169,8 +169,8 @@ def test_dlq_lists_without_hiding_and_replay_reports_bad_files_and_invalid_bodie
 
     def listed() -> list[dict[str, Any]]:
         # stdout alone: the shared stack's background work (status-change deliveries) may warn on stderr meanwhile
-        result = CliRunner(mix_stderr=False).invoke(app, ["dlq", "--json", *endpoint])
-        assert result.exit_code == 0, result.output + result.stderr
+        result = runner.invoke(app, ["dlq", "--json", *endpoint])
+        assert result.exit_code == 0, result.output
         return [d for d in json.loads(result.stdout) if d["body"] == broken]
 
     assert len(listed()) == 1
