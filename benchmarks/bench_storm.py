@@ -31,14 +31,16 @@ def main() -> None:
     try:
         dataset = seed(stack)
         target = target_for(stack)
-        flights = [(f.flight_number, str(f.flight_date)) for f in dataset.flights]
+        # each event is one the intake admits: the flight's own origin as the station (the sample event's AUH
+        # would contradict the operation for the other flights, which the intake dead-letters)
+        flights = [(f.flight_number, str(f.flight_date), f.origin) for f in dataset.flights]
         prefix = f"storm-{uuid.uuid4().hex[:6]}"
         base = json.loads((target_for.__globals__["ROOT"] / "events" / "ey123-technical-delay.json").read_text())
         bodies = []
         for i in range(args.events):
-            number, day = flights[i % len(flights)]
+            number, day, origin = flights[i % len(flights)]
             bodies.append(json.dumps({**base, "event_id": f"{prefix}-{i:04d}", "flight_number": number,
-                                      "flight_date": day}))
+                                      "flight_date": day, "station": origin}))
         sent_at = datetime.now().astimezone()
         t0 = time.monotonic()
         submit.send_bodies(target, bodies)
@@ -47,7 +49,12 @@ def main() -> None:
         deadline = time.monotonic() + args.timeout
         sfn = target.client("stepfunctions")
         ended: set[str] = set()  # executions that ended without a decision (FAILED, ...)
-        while len(decided) + len(ended) < args.events and time.monotonic() < deadline:
+        refused: dict[str, str] = {}  # events the intake dead-lettered: event id -> code and field
+        while len(decided) + len(ended) + len(refused) < args.events and time.monotonic() < deadline:
+            for letter in submit.dead_letters(target, limit=args.events):
+                event_id = str(json.loads(letter["body"]).get("event_id", "")) if letter["body"] else ""
+                if event_id.startswith(prefix):
+                    refused[event_id] = f"{letter['code']} ({letter['field']})"
             for status in ("FAILED", "TIMED_OUT", "ABORTED"):
                 for page in sfn.get_paginator("list_executions").paginate(
                         stateMachineArn=target.state_machine_arn, statusFilter=status):
@@ -73,6 +80,7 @@ def main() -> None:
         row("storm events sent", args.events, "events"),
         row("decisions reached", len(latencies), "decisions"),
         row("executions ended without a decision", len(ended - set(decided)), "executions"),
+        row("events refused at intake (dead-lettered)", len(refused), "events"),
         row("decisions per minute", round(per_minute, 1), "/min", TARGET_PER_MINUTE, lower_is_better=False),
         row("slowest send -> decision", round(max(latencies), 2) if latencies else float("nan"), "s"),
         row("p50 send -> decision", round(statistics.median(latencies), 2) if latencies else float("nan"), "s"),
@@ -81,7 +89,7 @@ def main() -> None:
     ]
     write("storm", {"events": args.events, "send_seconds": round(send_s, 3), "wall_seconds": round(wall, 1),
                     "executions_by_status": statuses, "intake_delivery": stats,
-                    "latencies_s": [round(x, 3) for x in latencies]}, rows)
+                    "refused": refused, "latencies_s": [round(x, 3) for x in latencies]}, rows)
 
 
 if __name__ == "__main__":
