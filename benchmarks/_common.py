@@ -146,14 +146,14 @@ class InvocationTimer:
         with self._lock:
             return list(self.durations[mark:])
 
-    def wait_for(self, mark: int, function: str, what: str, timeout: float = 300.0) -> None:
+    def wait_for(self, mark: int, function: str, what: str, timeout: float = 300.0, poll: float = 0.02) -> None:
         """Until an invocation of `function` (logical id) has finished since `mark`, without any AWS request;
         past `timeout`, fail naming what was waited for."""
         deadline = time.monotonic() + timeout
         while not any(name == function for name, _ in self.since(mark)):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"waited {timeout:.0f}s for {what}")
-            time.sleep(0.02)
+            time.sleep(poll)
 
 
 def start_stack(**parameters: str) -> Any:
