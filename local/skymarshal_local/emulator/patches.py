@@ -298,6 +298,101 @@ def create_lambda_aliases_from_cloudformation() -> None:
         cached.cache_clear()  # the model list is read once from CloudFormationModel.__subclasses__()
 
 
+# How long StopExecution waits for the stopped workflow's engine thread to end (a Lambda task in flight finishes
+# first; a wait for a task token ends at once). After it the execution is ABORTED anyway, as AWS answers.
+STOP_WAIT_S = 10.0
+
+
+@functools.lru_cache(maxsize=1)
+def stop_executions_at_once() -> None:
+    """StopExecution as AWS documents it
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html): the execution is
+    ABORTED when the call answers, with the `error` and `cause` given, and the answer carries `stopDate`, also
+    while a task waits for its token. moto 5.2.5 only marks the program stopped: a `.waitForTaskToken` state keeps
+    waiting until its own timeout (an approval wait kept the execution RUNNING for an hour), `error` and `cause`
+    are dropped and the answer has no `stopDate`. Here the execution's waits are woken and the history ends at the
+    stop with ExecutionAborted: the events of the states the stop cut short (a wait woken as if timed out) are not
+    in it, as on AWS where nothing runs after the stop. The task token of a stopped (or otherwise ended)
+    execution is answered `TaskTimedOut`, "the task associated with the token has already been closed"
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html); moto answers
+    InvalidToken, or accepts a SendTaskFailure. Written by hand: moto has no hook for any of it."""
+    import datetime
+    import time
+
+    from moto.core.exceptions import AWSError  # on use: moto is slow to import
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse  # on use: moto is slow to import
+
+    class TaskTimedOut(AWSError):  # moto's own (parser.api) has no error code on the wire
+        TYPE = "TaskTimedOut"
+        STATUS = 400
+
+    def stop_execution(self: Any) -> Any:
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        worker = getattr(execution, "exec_worker", None)
+        env = getattr(worker, "env", None)
+        if execution.status == "RUNNING" and env is not None:
+            stop_date = datetime.datetime.now(tz=datetime.UTC)
+            execution.history_cut = len(env.event_manager.get_event_history())
+            worker.stop(stop_date=stop_date, error=self._get_param("error"), cause=self._get_param("cause"))
+            for endpoint in list(env.callback_pool_manager._pool.values()):  # moto keeps the endpoints private
+                endpoint.interrupt_all()
+            deadline = time.monotonic() + STOP_WAIT_S
+            while execution.status == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if execution.status == "RUNNING":  # a task in flight: it ends on its own, the execution is ABORTED now
+                execution.exec_status, execution.stop_date = ExecutionStatus.ABORTED, stop_date
+        return ActionResult({"stopDate": execution.stop_date})
+
+    original_history = Execution.to_history_output
+
+    def to_history_output(self: Any) -> Any:
+        out = original_history(self)
+        cut = getattr(self, "history_cut", None)
+        if cut is None:
+            return out
+        events = list(out["events"])
+        kept = events[:cut]
+        for event in events[cut:]:
+            if event["type"] == "ExecutionAborted":
+                kept.append({**event, "id": len(kept) + 1, "previousEventId": len(kept)})
+        return {**out, "events": kept}
+
+    original_set_error = Environment.set_error
+
+    def set_error(self: Any, error: Any) -> None:
+        """A stopped execution stays ABORTED: the error of a state the stop cut short does not turn it FAILED
+        (moto sets the error whatever the program's state)."""
+        with self._state_mutex:
+            if isinstance(self._program_state, ProgramStopped):
+                return
+        original_set_error(self, error)
+
+    def refuse_closed_tokens(original: Any) -> Any:
+        @functools.wraps(original)
+        def answer(self: Any, task_token: str, *args: Any, **kwargs: Any) -> Any:
+            for machine in self.state_machines:
+                for execution in machine.executions:
+                    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+                    if env is not None and execution.status != "RUNNING" \
+                            and env.callback_pool_manager.get(task_token) is not None:
+                        raise TaskTimedOut("Task Timed Out: the task of this token has already been closed")
+            return original(self, task_token, *args, **kwargs)
+
+        return answer
+
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+        setattr(StepFunctionsParserBackend, name, refuse_closed_tokens(getattr(StepFunctionsParserBackend, name)))
+    StepFunctionResponse.stop_execution = stop_execution  # type: ignore[method-assign]
+    Execution.to_history_output = to_history_output  # type: ignore[method-assign]
+    Environment.set_error = set_error  # type: ignore[method-assign]
+
+
 def refuse_executions_while_loading() -> None:
     """While the embedded stack loads its operational data, StartExecution is refused with a clear error
     (a workflow must never run on a partially loaded day); `READY` opens the gate."""
@@ -330,6 +425,7 @@ def install() -> None:
     serialise_dynamodb_writes()
     name_lambda_service_errors()
     pass_task_failure_cause()
+    stop_executions_at_once()
     # on use: both import moto's Step Functions engine, which they patch
     from skymarshal_local.emulator import redrive, statusevents
 
