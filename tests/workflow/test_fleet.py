@@ -22,9 +22,8 @@ from skymarshal import aws
 from skymarshal.stores.fleet import CLAIM_SK, claim_pk
 from skymarshal_local.datagen.hubstorm import hub_storm, storm_event
 from skymarshal_local.operations import fleetcheck
-from skymarshal_local.operations.seed import replace_ops_data
 from skymarshal_local.target import TargetError
-from tests.conftest import TERMINAL
+from tests.conftest import TERMINAL, fresh_operation
 
 pytestmark = [pytest.mark.workflow]
 
@@ -33,8 +32,7 @@ pytestmark = [pytest.mark.workflow]
 def storm(stack: Any, target: Any) -> Any:
     def _seed(n: int, spares: int, reserves: int) -> Any:
         dataset = hub_storm(n, spares, reserves)
-        replace_ops_data(stack.outputs["OpsDataTableName"], dataset)
-        return dataset
+        return fresh_operation(stack, dataset)
 
     return _seed
 
@@ -101,6 +99,35 @@ def test_a_spare_held_by_a_pending_decision_is_not_recommended_to_the_next_one(t
     state = fleetcheck.fleet_state(flight, dataset, [first, second])
     assert state.flights["EY2000/2026-12-01"].tail == "A6-AP00"  # the approved swap is in the operation
     assert state.flights["EY2002/2026-12-01"].tail != "A6-AP00"
+
+
+def test_a_stopped_run_gives_back_the_spare_its_decision_held_and_cannot_be_approved(target, storm):
+    """An operator stops a pending run (a duplicate report): it is ABORTED at once, its thread fails with the
+    reason, its approval is closed, and the spare its decision held goes to the next decision at once, not
+    when the approval would have expired."""
+    import time
+
+    storm(3, spares=1, reserves=0)
+    prefix = f"fleet-{uuid.uuid4().hex[:6]}"
+    first = start(target, 0, prefix)
+    awaiting(target, first)
+    assert "tail A6-AP00 (swap)" in target.store.get_thread(first)["holds"]
+
+    sfn = target.client("stepfunctions")
+    sfn.stop_execution(executionArn=target.execution_arn(first), error="Operator", cause="duplicate report")
+    assert sfn.describe_execution(executionArn=target.execution_arn(first))["status"] == "ABORTED"
+    deadline = time.monotonic() + 120  # the status change reaches the thread through EventBridge -> Lambda
+    while (target.store.get_thread(first) or {}).get("status") != "failed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert target.store.get_thread(first)["failure"].startswith("execution was stopped")
+    with pytest.raises(TargetError):
+        target.decide(first, True, "dm-1", "too late")
+
+    second = start(target, 2, prefix)  # the same hub, the same leak, the only spare
+    awaiting(target, second)
+    assert recommended_tail(target, second) == "A6-AP00"
+    target.decide(second, True, "dm-2", "swap approved")
+    assert finished(target, second)["outcome"] == "approved"
 
 
 def test_an_approval_whose_spare_was_taken_meanwhile_is_refused_and_the_thread_re_planned(target, storm):

@@ -7,8 +7,10 @@ STANDARD execution to EventBridge (https://docs.aws.amazon.com/step-functions/la
 sends those of this state machine to ExecutionStatusFunction, which calls `record_execution_status`:
 
 - FAILED, TIMED_OUT, ABORTED: the thread becomes `failed` with the cause (so `skymarshal status --failed`
-  lists it), an `execution_ended` checkpoint keeps the error and cause for the audit, and a pending approval
-  is closed (`execution_ended`) so nobody approves a decision whose workflow is gone;
+  lists it), an `execution_ended` checkpoint keeps the error and cause for the audit, a pending approval
+  is closed (`execution_ended`) so nobody approves a decision whose workflow is gone, and the resources its
+  recommendation held are released at once (a stopped run would otherwise keep a spare tail from every other
+  decision until the approval timeout; commitments of an approved plan are kept);
 - RUNNING with redriveCount > 0 (a redrive): a failed thread is active again;
 - SUCCEEDED and a first RUNNING: nothing to do (FinalizeDecision and PrepareDisruption record those).
 Events can arrive late or twice (EventBridge delivers at least once): an event about another execution than
@@ -19,12 +21,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from skymarshal.models import SAFETY_AGENTS
 from skymarshal.stores import Store
+
+if TYPE_CHECKING:
+    from skymarshal.stores.fleet import FleetStore
 
 ENDED = ("FAILED", "TIMED_OUT", "ABORTED")
 FINAL_THREAD_STATUSES = ("completed", "rejected", "escalated")  # set by FinalizeDecision
@@ -73,8 +78,10 @@ def _failed_agent(store: Store, thread_id: str) -> dict[str, Any] | None:
     return max(failed, key=lambda c: str(c["checkpoint_id"])) if failed else None
 
 
-def record_execution_status(change: ExecutionStatusChange, store: Store) -> dict[str, Any]:
-    """Reflect one status change on the thread; returns what was done (for the log)."""
+def record_execution_status(change: ExecutionStatusChange, store: Store,
+                            holds: FleetStore | None = None) -> dict[str, Any]:
+    """Reflect one status change on the thread (and, with `holds`, release what its decision held); returns
+    what was done (for the log)."""
     thread_id = thread_id_of(change)
     if change.status == "RUNNING":
         return _redriven(change, thread_id, store) if change.redriveCount else {"action": "none"}
@@ -96,6 +103,8 @@ def record_execution_status(change: ExecutionStatusChange, store: Store) -> dict
                                               "cause": change.cause, "redrive_count": change.redriveCount},
               status=change.status.lower())
     store.close_approval(thread_id, "execution_ended", change.executionArn)
+    if holds is not None:
+        holds.release(thread_id)
     return {"action": "failed", "thread_id": thread_id, "failure": message}
 
 
