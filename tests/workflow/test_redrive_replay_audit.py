@@ -25,12 +25,10 @@ SCENARIO = "ey123-technical-delay"
 def decided(stack: Any) -> dict[str, Any]:
     """One thread run to an approved decision (shared by the replay and audit tests)."""
     from skymarshal.domain.operation import OpsDataset
-    from skymarshal_local.operations.seed import replace_ops_data
     from skymarshal_local.target import Target
-    from tests.conftest import SCENARIOS
+    from tests.conftest import SCENARIOS, fresh_operation
 
-    replace_ops_data(stack.outputs["OpsDataTableName"],
-                     OpsDataset.model_validate_json((SCENARIOS / f"{SCENARIO}.json").read_text()))
+    fresh_operation(stack, OpsDataset.model_validate_json((SCENARIOS / f"{SCENARIO}.json").read_text()))
     target = Target(endpoint_url=stack.endpoint_url, outputs=dict(stack.outputs)).activate()
     event = DisruptionEvent.model_validate(load_event(SCENARIO))
     arn = target.start(event)

@@ -289,6 +289,12 @@ class Runtime:
         pool = self._pools.get(logical)
         return pool.busy if pool is not None else 0
 
+    def running(self) -> int:
+        """How many invocations are running now, over all functions."""
+        with self._lock:
+            pools = list(self._pools.values())
+        return sum(pool.busy for pool in pools)
+
     def close(self) -> None:
         """Stop the idle sandboxes and the zygote (a busy sandbox ends when its connection closes): the next
         invocation starts cold."""
