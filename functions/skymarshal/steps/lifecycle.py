@@ -20,6 +20,7 @@ the thread's, or an older attempt than the one the thread has seen, changes noth
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -79,9 +80,9 @@ def _failed_agent(store: Store, thread_id: str) -> dict[str, Any] | None:
 
 
 def record_execution_status(change: ExecutionStatusChange, store: Store,
-                            holds: FleetStore | None = None) -> dict[str, Any]:
-    """Reflect one status change on the thread (and, with `holds`, release what its decision held); returns
-    what was done (for the log)."""
+                            holds: Callable[[], FleetStore] | None = None) -> dict[str, Any]:
+    """Reflect one status change on the thread (and, with `holds`, release what its decision held: the fleet
+    store is made only then, most events are a start); returns what was done (for the log)."""
     thread_id = thread_id_of(change)
     if change.status == "RUNNING":
         return _redriven(change, thread_id, store) if change.redriveCount else {"action": "none"}
@@ -104,7 +105,7 @@ def record_execution_status(change: ExecutionStatusChange, store: Store,
               status=change.status.lower())
     store.close_approval(thread_id, "execution_ended", change.executionArn)
     if holds is not None:
-        holds.release(thread_id)
+        holds().release(thread_id)
     return {"action": "failed", "thread_id": thread_id, "failure": message}
 
 
