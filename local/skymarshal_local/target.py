@@ -142,6 +142,12 @@ class Target:
             return str(thread["execution_arn"])
         return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{thread_id}"
 
+    def execution_of(self, execution_arn_or_thread: str) -> tuple[str, str]:
+        """(execution ARN, thread id) from either: an ARN's last part is the execution name, the thread id."""
+        if execution_arn_or_thread.startswith("arn:"):
+            return execution_arn_or_thread, execution_arn_or_thread.rsplit(":", 1)[-1]
+        return self.execution_arn(execution_arn_or_thread), execution_arn_or_thread
+
     def approver_identity(self, display_name: str) -> str:
         """Who approves. On a deployed stack the caller's AWS identity (STS GetCallerIdentity), with
         `display_name` (the --approver option) only beside it: `arn:aws:sts::1:assumed-role/DutyManager/alice

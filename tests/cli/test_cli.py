@@ -135,3 +135,27 @@ def test_run_with_an_injected_safety_failure_tells_the_recovery_story(tmp_path):
     assert "FAILED RuntimeError: " in result.stdout and "injected outage of crew_compliance" in result.stdout
     assert "no agent computed twice" in result.stdout
     assert "outcome: approved" in result.stdout
+
+
+@pytest.mark.workflow
+def test_stop_ends_a_pending_decision_at_once_with_the_reason_in_its_history(stack, target, seed):
+    from skymarshal.models import DisruptionEvent
+    from tests.conftest import TERMINAL, load_event
+
+    seed("ey123-technical-delay")
+    event = DisruptionEvent.model_validate(load_event("ey123-technical-delay"))
+    arn = target.start(event)
+    assert target.wait(arn, TERMINAL | {"AWAITING_APPROVAL"})["status"] == "AWAITING_APPROVAL"
+    endpoint = ["--endpoint-url", stack.endpoint_url]
+
+    blank = runner.invoke(app, ["stop", event.thread_id, "--reason", "  ", *endpoint])
+    assert blank.exit_code != 0 and "reason" in blank.stderr
+    result = runner.invoke(app, ["stop", event.thread_id, "--reason", "duplicate of report 7", "--json", *endpoint])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out["status"], out["execution_arn"], out["thread_id"]) == ("ABORTED", arn, event.thread_id)
+    aborted = target.history(arn)[-1]
+    assert aborted["type"] == "ExecutionAborted"
+    assert aborted["executionAbortedEventDetails"] == {"error": "StoppedByOperator", "cause": "duplicate of report 7"}
+    again = runner.invoke(app, ["stop", arn, "--reason", "twice", *endpoint])
+    assert again.exit_code != 0 and "it is ABORTED, not RUNNING" in again.stderr

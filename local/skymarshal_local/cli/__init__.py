@@ -6,7 +6,7 @@ to a deployed stack on AWS (reads its Outputs; credentials and region from the u
 
 One module per group of commands, merged into one flat command list (in this order):
 `run` (run, serve), `operate` (start, approve, reject, token, status, show), `intake` (submit, dlq),
-`recover` (redrive, replay, audit), `data` (seed, schema); `render` draws, `common` holds the shared options
+`recover` (redrive, stop, replay, audit), `data` (seed, schema); `render` draws, `common` holds the shared options
 and turns a TargetError from any command into `error: ...` and an exit code (common.OperatorErrors).
 """
 

@@ -1,4 +1,5 @@
-"""`redrive`, `replay`, `audit`: recover a failed run, re-run a thread from a checkpoint, export its record."""
+"""`redrive`, `stop`, `replay`, `audit`: recover a failed run, stop a running one, re-run a thread from a
+checkpoint, export its record."""
 
 from __future__ import annotations
 
@@ -36,6 +37,22 @@ def redrive(
     else:
         console.print(f"redriven {result['execution_arn']} (redrive #{result.get('redrive_count')}): "
                       f"{result.get('status', 'RUNNING')}")
+
+
+@app.command()
+def stop(
+    execution: Annotated[str, typer.Argument(help="Execution ARN or thread id of a RUNNING decision.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is stopped (the cause in its history and audit).")],
+    endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Stop a running decision (StopExecution): it ends ABORTED at once, its pending approval is closed and the
+    resources its recommendation held are released for other decisions; `redrive` resumes it where it stopped."""
+    target = target_for(endpoint_url, stack_name, region)
+    result = redriver.stop(target, execution, reason)
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        console.print(f"stopped {result['execution_arn']}: {result['status']} at {result['stop_date']}")
 
 
 @app.command()

@@ -1,5 +1,6 @@
-"""`skymarshal redrive`: RedriveExecution of a failed run, by execution ARN or thread id, on AWS and on the
-embedded stack alike (which answers the call through skymarshal_local.emulator.redrive)."""
+"""`skymarshal redrive` and `skymarshal stop`: RedriveExecution of a failed run and StopExecution of a running
+one, by execution ARN or thread id, on AWS and on the embedded stack alike (which answers both calls as AWS
+documents them: skymarshal_local.emulator.redrive and emulator.patches.stop_executions_at_once)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,7 @@ def redrive(target: Target, execution_arn_or_thread: str) -> dict[str, Any]:
     """RedriveExecution for an execution ARN or a thread id (its execution ARN is on the thread record).
     Works the same against AWS and the embedded stack. Returns
     {execution_arn, thread_id, redrive_date, redrive_count, status, local}; a TargetError names what is wrong."""
-    if execution_arn_or_thread.startswith("arn:"):
-        arn = execution_arn_or_thread
-        thread_id = arn.rsplit(":", 1)[-1]
-    else:
-        thread_id = execution_arn_or_thread
-        arn = target.execution_arn(thread_id)
+    arn, thread_id = target.execution_of(execution_arn_or_thread)
     store = target.store
     thread = store.get_thread(thread_id)
     sfn = target.client("stepfunctions")
@@ -44,3 +40,28 @@ def redrive(target: Target, execution_arn_or_thread: str) -> dict[str, Any]:
         "status": desc["status"],
         "local": target.local,
     }
+
+
+STOPPED_BY_OPERATOR = "StoppedByOperator"
+
+
+def stop(target: Target, execution_arn_or_thread: str, reason: str) -> dict[str, Any]:
+    """StopExecution of a running decision (a duplicate report, a disruption that resolved itself): it ends
+    ABORTED at once with error `StoppedByOperator` and the reason as cause (in the history and the audit); its
+    status-change event closes the pending approval and releases what its decision held (steps/lifecycle.py);
+    `redrive` resumes it where it stopped. Returns {execution_arn, thread_id, stop_date, status}."""
+    if not reason.strip():
+        raise TargetError("reason: say why the run is stopped (it is kept in the audit)")
+    arn, thread_id = target.execution_of(execution_arn_or_thread)
+    sfn = target.client("stepfunctions")
+    try:
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        if status != "RUNNING":
+            raise TargetError(f"cannot stop {arn}: it is {status}, not RUNNING")
+        answer = sfn.stop_execution(executionArn=arn, error=STOPPED_BY_OPERATOR, cause=reason[:32768])
+    except sfn.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        raise TargetError(f"cannot stop {arn}: {code}: {message}") from exc
+    return {"execution_arn": arn, "thread_id": thread_id, "stop_date": answer["stopDate"].isoformat(),
+            "status": sfn.describe_execution(executionArn=arn)["status"]}
