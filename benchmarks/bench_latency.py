@@ -142,7 +142,8 @@ def where_the_time_goes(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The last real decision up to the approval request, by who spent the time: each function's invocations
     (wall time, in its sandbox, the requests it makes included) and the embedded server's answers by AWS
     operation (the Lambda Invoke requests themselves and SQS long polls left out: they wait, they do not work).
-    The server is one Python process shared by the engine and every request, so its time is the serial part."""
+    The server is one Python process shared by the engine and every request: the CPU time its request threads
+    spent is the serial part (their wall times overlap when seven agents ask at once)."""
     _, requests, invocations = LAST_REAL
     by_function: dict[str, list[float]] = {}
     for name, seconds in invocations:
@@ -153,7 +154,7 @@ def where_the_time_goes(data: dict[str, Any]) -> list[dict[str, Any]]:
     data["last_decision_server_s"] = {k: {"requests": n, "seconds": round(sec, 4)} for k, (n, sec) in working.items()}
     rows = [row(f"last real decision: {name} x{len(xs)} invocations, mean wall", round(statistics.mean(xs), 4), "s")
             for name, xs in sorted(by_function.items())]
-    rows.append(row(f"last real decision: server time answering {sum(n for n, _ in working.values())} AWS "
+    rows.append(row(f"last real decision: server CPU answering {sum(n for n, _ in working.values())} AWS "
                     "requests (serial)", round(sum(sec for _, sec in working.values()), 4), "s"))
     rows += [row(f"  of which {op} x{n}", round(sec, 4), "s")
              for op, (n, sec) in sorted(working.items(), key=lambda kv: -kv[1][1])[:6]]
