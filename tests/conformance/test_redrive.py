@@ -16,29 +16,11 @@ from __future__ import annotations
 import datetime
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from skymarshal_local.emulator import redrive as engine
-
-TABLE = "conformance"
-ROLE = "arn:aws:iam::123456789012:role/conformance"
-DEADLINE_S = 120.0  # generous: waits end on the awaited status, never on this margin
-
-
-@pytest.fixture()
-def aws() -> Iterator[dict[str, Any]]:
-    engine.install()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        yield {"sfn": boto3.client("stepfunctions", region_name="us-east-1"), "ddb": ddb}
+from tests.conformance.conftest import DEADLINE_S, ROLE, TABLE
 
 
 def count(name: str) -> dict[str, Any]:

@@ -17,34 +17,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from skymarshal_local.emulator import patches
-from skymarshal_local.emulator import redrive as engine
-
-ROLE = "arn:aws:iam::123456789012:role/conformance"
-TABLE = "conformance-stop"
-DEADLINE_S = 120.0  # generous: waits end on the awaited message, never on this margin
+from tests.conformance.conftest import DEADLINE_S, ROLE, TABLE
 
 
 @pytest.fixture()
-def aws() -> Iterator[dict[str, Any]]:
-    engine.install()
-    patches.stop_executions_at_once()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        queue = sqs.create_queue(QueueName="approvals")["QueueUrl"]
-        yield {"sfn": boto3.client("stepfunctions", region_name="us-east-1"), "sqs": sqs, "ddb": ddb,
-               "queue": queue}
+def aws(aws: dict[str, Any]) -> dict[str, Any]:
+    """The conformance AWS and a queue the waiting task sends its token to."""
+    aws["sqs"] = boto3.client("sqs", region_name="us-east-1")
+    aws["queue"] = aws["sqs"].create_queue(QueueName="approvals")["QueueUrl"]
+    return aws
 
 
 def start_waiting(aws: dict[str, Any], name: str) -> tuple[str, str]:

@@ -291,9 +291,7 @@ class Runtime:
 
     def running(self) -> int:
         """How many invocations are running now, over all functions."""
-        with self._lock:
-            pools = list(self._pools.values())
-        return sum(pool.busy for pool in pools)
+        return sum(self.busy(logical) for logical in list(self._pools))
 
     def close(self) -> None:
         """Stop the idle sandboxes and the zygote (a busy sandbox ends when its connection closes): the next

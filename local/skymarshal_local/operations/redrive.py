@@ -11,6 +11,12 @@ from skymarshal.errors import CheckpointConflict
 from skymarshal_local.target import Target, TargetError
 
 
+def refused(verb: str, arn: str, exc: Any) -> TargetError:
+    """What Step Functions refused, in the operator's words: `cannot VERB ARN: Code: message`."""
+    error = exc.response.get("Error", {})
+    return TargetError(f"cannot {verb} {arn}: {error.get('Code', '')}: {error.get('Message', str(exc))}")
+
+
 def redrive(target: Target, execution_arn_or_thread: str) -> dict[str, Any]:
     """RedriveExecution for an execution ARN or a thread id (its execution ARN is on the thread record).
     Works the same against AWS and the embedded stack. Returns
@@ -22,9 +28,7 @@ def redrive(target: Target, execution_arn_or_thread: str) -> dict[str, Any]:
     try:
         answer = sfn.redrive_execution(executionArn=arn)
     except sfn.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        message = exc.response.get("Error", {}).get("Message", str(exc))
-        raise TargetError(f"cannot redrive {arn}: {code}: {message}") from exc
+        raise refused("redrive", arn, exc) from exc
     if thread and thread.get("status") == "failed":
         # the thread is worked on again (leaves `status --failed`); compare-and-swap on the version read before
         # the call, so a redriven run that has already moved the thread on is never overwritten
@@ -60,8 +64,6 @@ def stop(target: Target, execution_arn_or_thread: str, reason: str) -> dict[str,
             raise TargetError(f"cannot stop {arn}: it is {status}, not RUNNING")
         answer = sfn.stop_execution(executionArn=arn, error=STOPPED_BY_OPERATOR, cause=reason[:32768])
     except sfn.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        message = exc.response.get("Error", {}).get("Message", str(exc))
-        raise TargetError(f"cannot stop {arn}: {code}: {message}") from exc
+        raise refused("stop", arn, exc) from exc
     return {"execution_arn": arn, "thread_id": thread_id, "stop_date": answer["stopDate"].isoformat(),
             "status": sfn.describe_execution(executionArn=arn)["status"]}
