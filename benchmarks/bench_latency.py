@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import statistics
 import time
 import zipfile
+from collections import Counter
 from typing import Any
 
 import noop_lambda
@@ -108,30 +110,40 @@ def run_real(target: Any, n: int) -> tuple[float, float]:
 
     sfn = target.client("stepfunctions")
     ev = DisruptionEvent.model_validate(__import__("_common").event(f"lat-real-{n}-{time.time_ns() % 10**8}"))
-    requests, invocations = COUNTER.mark(), TIMER.mark()
-    t0 = time.perf_counter()
+    requests, invocations, sandbox_cpu = COUNTER.mark(), TIMER.mark(), sandbox_cpu_now()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     arn = target.start(ev)
     # the request is recorded when its invocation ends; waiting on the timer adds no request to the ones measured
     TIMER.wait_for(invocations, "RequestApprovalFunction", f"the approval request of {arn}", WAIT_S, POLL)
-    t1 = time.perf_counter()
+    t1, cpu1 = time.perf_counter(), time.process_time()
     LAST_REAL[:] = [arn, COUNTER.seconds_since(requests), TIMER.since(invocations)]
+    CPU["real"].append((cpu1 - cpu0, sandbox_cpu_now() - sandbox_cpu))
     target.decide(ev.thread_id, True, "bench", "ok")
     assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}) == "SUCCEEDED"
     return t1 - t0, time.perf_counter() - t0
 
 
 LAST_REAL: list[Any] = []  # the last real decision: ARN, server time by request, invocations
+# per run up to awaiting approval: (CPU of this process: engine, server, runtime threads; CPU of the sandboxes)
+CPU: dict[str, list[tuple[float, Counter[str]]]] = {"real": [], "noop": []}
+
+
+def sandbox_cpu_now() -> Counter[str]:
+    from skymarshal_local.emulator.runtime import RUNTIME
+
+    return Counter(RUNTIME.cpu_seconds)
 
 
 def run_noop(target: Any, sm_arn: str, n: int) -> tuple[float, float]:
     sfn = target.client("stepfunctions")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     arn = sfn.start_execution(stateMachineArn=sm_arn, name=f"lat-noop-{n}-{time.time_ns() % 10**8}",
                               input=json.dumps(__import__("_common").event("noop")))["executionArn"]
     deadline = time.monotonic() + WAIT_S
     while arn not in noop_lambda.TOKENS:
         waited(f"the no-op approval task token of {arn}", deadline)
     t1 = time.perf_counter()
+    CPU["noop"].append((time.process_time() - cpu0, Counter()))
     sfn.send_task_success(taskToken=noop_lambda.TOKENS[arn],
                           output=json.dumps({"approved": True, "approver_id": "bench", "comments": "ok"}))
     assert wait_status(sfn, arn, {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}) == "SUCCEEDED"
@@ -158,6 +170,32 @@ def where_the_time_goes(data: dict[str, Any]) -> list[dict[str, Any]]:
                     "requests (serial)", round(sum(sec for _, sec in working.values()), 4), "s"))
     rows += [row(f"  of which {op} x{n}", round(sec, 4), "s")
              for op, (n, sec) in sorted(working.items(), key=lambda kv: -kv[1][1])[:6]]
+    return rows
+
+
+def processor_floor(data: dict[str, Any], real_s: float, noop_s: float) -> list[dict[str, Any]]:
+    """The processor time a decision takes up to awaiting approval, and the wall time it cannot beat on this
+    machine: the engine, the server and the runtime share this process; each invocation runs in a sandbox
+    process of its own. On n cores no schedule finishes sooner than (all of it) / n."""
+    cores = os.cpu_count() or 1
+    main_cpu = statistics.median(c for c, _ in CPU["real"])
+    noop_cpu = statistics.median(c for c, _ in CPU["noop"])
+    by_function: Counter[str] = Counter()
+    for _, per_function in CPU["real"]:
+        by_function.update(per_function)
+    by_function = Counter({k: v / len(CPU["real"]) for k, v in by_function.items()})
+    sandboxes = sum(by_function.values())
+    floor = (main_cpu + sandboxes) / cores
+    data["processor_s"] = {"cores": cores, "real_this_process": round(main_cpu, 4), "noop_this_process":
+                           round(noop_cpu, 4), "real_sandboxes_mean": {k: round(v, 4) for k, v in by_function.items()},
+                           "real_floor_wall": round(floor, 4), "real_wall": round(real_s, 4)}
+    rows = [row("CPU to awaiting approval, no-op: engine + server (median)", round(noop_cpu, 4), "s"),
+            row("CPU to awaiting approval, real: engine + server + runtime (median)", round(main_cpu, 4), "s"),
+            row("CPU to awaiting approval, real: handlers in sandboxes (mean)", round(sandboxes, 4), "s")]
+    rows += [row(f"  of which {name}", round(sec, 4), "s") for name, sec in by_function.most_common()]
+    rows += [row(f"processor floor of the real decision on {cores} cores (all CPU / cores)", round(floor, 4), "s"),
+             row("processor floor / no-op wall (the lowest ratio this machine allows)", round(floor / noop_s, 3), "x"),
+             row("real wall / processor floor (1.0 = every core busy throughout)", round(real_s / floor, 3), "x")]
     return rows
 
 
@@ -202,6 +240,7 @@ def main() -> None:
         row("start -> completion, no-op ASL (median)", round(med(noop, 1), 4), "s"),
         row("completion ratio real/no-op", round(med(real, 1) / med(noop, 1), 3), "x", TARGET_RATIO),
     ]
+    rows += processor_floor(data, med(real, 0), med(noop, 0))
     rows += [row(f"last real decision: {name} (starts +{a:.2f}s)", round(d, 3), "s") for name, a, d in breakdown]
     rows += where_the_time_goes(data)
     write("latency", data, rows)

@@ -8,6 +8,7 @@ partitions, delete, batch write, a cancelled transaction) made while the indexes
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -305,6 +306,70 @@ def test_install_is_idempotent_and_uninstall_restores_moto() -> None:
     fastdynamo.uninstall()
     assert Table.query is stock
     fastdynamo.install()
+
+
+# --------------------------------------------------------------------------------------------------
+# Responses written in one pass: the same JSON document as moto's shape walk, for every attribute type
+# --------------------------------------------------------------------------------------------------
+EVERY_TYPE = {
+    "PK": {"S": "ITEM#1"}, "SK": {"S": "A"}, "s": {"S": "text é ✈"}, "empty": {"S": ""}, "n": {"N": "-12.50"},
+    "b": {"B": b"\x00\xffbytes"}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b"\x01", b"\x02\x03"]}, "yes": {"BOOL": True}, "no": {"BOOL": False}, "null": {"NULL": True},
+    "m": {"M": {"deep": {"M": {"l": {"L": [{"S": "x"}, {"N": "1"}, {"B": b"\x09"}, {"NULL": True},
+                                             {"M": {"k": {"SS": ["z"]}}}, {"L": []}]}}}, "empty": {"M": {}}}},
+    "l": {"L": [{"BOOL": False}, {"BS": [b"\x04"]}, {"M": {}}]},
+}
+
+
+def _bodies(client: Any) -> list[Any]:
+    """Every DynamoDB read/write answer that carries items, as the JSON document the server wrote."""
+    bodies: list[Any] = []
+
+    def keep(http_response: Any, **_: Any) -> None:
+        bodies.append(json.loads(http_response.content or b"{}"))
+
+    client.meta.events.register("after-call.dynamodb", keep)
+    key = {"PK": {"S": "ITEM#1"}, "SK": {"S": "A"}}
+    try:
+        client.put_item(TableName=TABLE_TYPES, Item=EVERY_TYPE)
+        client.put_item(TableName=TABLE_TYPES, Item=EVERY_TYPE, ReturnValues="ALL_OLD")
+        client.get_item(TableName=TABLE_TYPES, Key=key, ReturnConsumedCapacity="TOTAL")
+        client.get_item(TableName=TABLE_TYPES, Key=key, ProjectionExpression="m.deep, l[1], b")
+        client.batch_get_item(RequestItems={TABLE_TYPES: {"Keys": [key, {**key, "SK": {"S": "missing"}}]}})
+        client.query(TableName=TABLE_TYPES, KeyConditionExpression="PK = :pk",
+                     ExpressionAttributeValues={":pk": {"S": "ITEM#1"}})
+        client.scan(TableName=TABLE_TYPES)
+        client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE_TYPES, "Key": key}}])
+        client.execute_statement(Statement=f'SELECT * FROM "{TABLE_TYPES}"')
+        client.update_item(TableName=TABLE_TYPES, Key=key, UpdateExpression="SET n = :n, ss = :ss",
+                           ExpressionAttributeValues={":n": {"N": "7"}, ":ss": {"SS": ["c"]}}, ReturnValues="ALL_NEW")
+        client.delete_item(TableName=TABLE_TYPES, Key=key, ReturnValues="ALL_OLD")
+    finally:
+        client.meta.events.unregister("after-call.dynamodb", keep)
+    return bodies
+
+
+TABLE_TYPES = "skymarshal-test-every-type"
+
+
+def test_answers_are_the_documents_moto_writes_for_every_attribute_type() -> None:
+    with offline_aws(), mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(TableName=TABLE_TYPES, BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                                       {"AttributeName": "SK", "KeyType": "RANGE"}],
+                            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                                                  {"AttributeName": "SK", "AttributeType": "S"}])
+        fastdynamo.uninstall()
+        try:
+            stock = _bodies(client)
+        finally:
+            fastdynamo.install()
+        fast = _bodies(client)
+    assert len(fast) == len(stock) == 11
+    assert fast == stock
+    assert fast[2]["Item"]["b"] == {"B": "AP9ieXRlcw=="}  # base64 once, as AWS writes a binary attribute
+    assert fast[2]["Item"]["m"]["M"]["deep"]["M"]["l"]["L"][2] == {"B": "CQ=="}
 
 
 # --------------------------------------------------------------------------------------------------

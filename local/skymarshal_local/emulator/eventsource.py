@@ -82,10 +82,18 @@ class EventSourcePoller:
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
         self._idle: dict[str, bool] = {}
+        self._clients: dict[tuple[str, int], Any] = {}
 
     def client(self, service: str, read_timeout: int = 30) -> Any:
-        return localenv.client(service, self.endpoint_url, self.region, read_timeout=read_timeout,
-                               max_pool_connections=20)
+        """One client per (service, read timeout), built once: the supervisor re-reads the mappings every
+        `refresh_seconds`, and a new client costs ~7 ms of CPU in the process that also runs the server and
+        the engine. boto3 clients are thread-safe once built."""
+        with self._lock:
+            key = (service, read_timeout)
+            if key not in self._clients:
+                self._clients[key] = localenv.client(service, self.endpoint_url, self.region,
+                                                     read_timeout=read_timeout, max_pool_connections=20)
+            return self._clients[key]
 
     # ------------------------------------------------------------------------------------------
     def start(self) -> EventSourcePoller:

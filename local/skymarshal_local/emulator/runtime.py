@@ -190,6 +190,9 @@ class Runtime:
         self._pools: dict[str, _Pool] = {}
         self._zygote: _Zygote | None = None
         self.logs: list[tuple[str, str]] = []  # (function logical id, what the invocation printed)
+        # CPU seconds the sandboxes spent per function (logical id), summed over invocations: the benchmarks'
+        # account of where a decision's processor time goes
+        self.cpu_seconds: Counter[str] = Counter()
         self.log_file: Path | None = None
         if str(FUNCTIONS_DIR) not in sys.path:
             sys.path.insert(0, str(FUNCTIONS_DIR))
@@ -258,6 +261,9 @@ class Runtime:
         except BaseException:
             self._discard(pool, box)
             raise
+        if reply is not None:
+            with self._lock:
+                self.cpu_seconds[logical] += reply.cpu_s
         if reply is None:  # no answer at all, even to the sandbox's own timeout: stop it
             self._discard(pool, box)
             return _error("Sandbox.Timedout", f"Task timed out after {timeout_s:.2f} seconds"), True, ""
