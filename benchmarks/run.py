@@ -95,7 +95,7 @@ def main() -> int:
         summary["benchmarks"][name] = entry
 
     print()
-    header = f"{'benchmark':10} {'measure':50} {'value':>12} {'unit':12} {'target':>10} {'ratio':>7}  pass"
+    header = f"{'benchmark':10} {'measure':70} {'value':>12} {'unit':12} {'target':>10} {'ratio':>7}  pass"
     print(header)
     print("-" * len(header))
     for name, entry in summary["benchmarks"].items():
@@ -105,7 +105,7 @@ def main() -> int:
             target = "" if r.get("target") is None else f"{r['target']:g}"
             ratio = "" if r.get("ratio") is None else f"{r['ratio']:.2f}"
             ok = {True: "pass", False: "MISS", None: ""}[r.get("ok")]
-            print(f"{name:10} {str(r['measure'])[:50]:50} {r['value']!s:>12} {r['unit']:12} {target:>10} "
+            print(f"{name:10} {str(r['measure'])[:70]:70} {r['value']!s:>12} {r['unit']:12} {target:>10} "
                   f"{ratio:>7}  {ok}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
