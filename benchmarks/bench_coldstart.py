@@ -205,7 +205,8 @@ def main() -> None:
                             "no_bytecode_s": round(no_bytecode, 3)}
         rows.append(row(f"cold start {handler}: import+init CPU, least of {args.runs} (median {median_cpu:.3f} s)",
                         round(cpu, 3), "s", BUDGET_S))
-        print(f"{handler:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  {'pass' if ok else 'MISS'}  "
+        print(f"{handler:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  "
+              f"{'pass' if ok else 'MISS'}  "
               f"{no_bytecode:10.3f}s  {loaded_mb:5.1f} MB  "
               + ", ".join(f"{n} {s:.3f}" for n, s in top), flush=True)
     print(f"package per function: {package_mb} MB unzipped (one shared CodeUri: the same for all "
