@@ -35,7 +35,6 @@ written. Every `OpsReader` access pattern is a GetItem, a BatchGetItem or a Quer
   `duties()` keep the order of the ids asked for, like `InMemoryOpsReader`.
 """
 
-from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable, Iterable, Iterator

@@ -4,7 +4,6 @@ Regulation numbers (the FDP table, EU261 amounts, MEL intervals) are not here: t
 uses them. What is here is what an airline may legitimately set differently.
 """
 
-from __future__ import annotations
 
 from typing import Literal
 
@@ -33,7 +32,7 @@ class ArbitrationWeights(BaseModel):
     network: float = Field(default=20, ge=0)
 
     @model_validator(mode="after")
-    def _not_all_zero(self) -> ArbitrationWeights:
+    def _not_all_zero(self) -> "ArbitrationWeights":
         if self.total <= 0:
             raise ValueError("at least one arbitration weight must be positive")
         return self

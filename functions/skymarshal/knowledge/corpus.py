@@ -1,7 +1,6 @@
 """The embedded corpus: ``knowledge_corpus/*.md`` beside this package, short passages in the project's own
 words, and their parser."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -1,6 +1,5 @@
 """The event, the names every contract uses, the option, and the reference that travels instead of bulk data."""
 
-from __future__ import annotations
 
 import re
 from datetime import date, datetime
@@ -109,7 +108,7 @@ class DisruptionEvent(Strict):
     reporter: str | None = Field(default=None, max_length=120)
 
     @model_validator(mode="after")
-    def _delay_where_it_applies(self) -> DisruptionEvent:
+    def _delay_where_it_applies(self) -> "DisruptionEvent":
         if self.disruption_type in ("technical", "weather", "atc") and self.delay_minutes is None:
             raise ValueError(f"delay_minutes is required for a {self.disruption_type} disruption")
         if self.disruption_type == "crew_sickness" and not self.affected_crew_ids:

@@ -1,6 +1,5 @@
 """The arbitrator's decision, the guidance it cites, and how a duty manager answers it."""
 
-from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
@@ -141,7 +140,7 @@ class ApprovalResponse(Strict):
         return v.strip()
 
     @model_validator(mode="after")
-    def _comment_on_rejection(self) -> ApprovalResponse:
+    def _comment_on_rejection(self) -> "ApprovalResponse":
         if not self.approved and not self.comments:
             raise ValueError("comments are required when rejecting a decision")
         return self

@@ -1,6 +1,5 @@
 """What an agent says about the options: constraints with their numbers, assessments, revisions, views."""
 
-from __future__ import annotations
 
 from typing import Literal
 

@@ -3,7 +3,6 @@ aircraft types, aircraft, flights, crew, duties, bookings, cargo and cost parame
 checked with clear errors. `skymarshal schema ops-data` prints its JSON Schema.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import pairwise
@@ -43,7 +42,7 @@ class OpsDataset(Record):
     cost_parameters: CostParameters = Field(default_factory=CostParameters)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> OpsDataset:
+    def _cross_references(self) -> "OpsDataset":
         errors = dataset_errors(self)
         if errors:
             shown = errors[:25]

@@ -4,7 +4,6 @@ Every datetime is aware UTC and local times come from the airport's IANA timezon
 cumulative crew totals are hours. A flight is addressed by its key `"EY123/2026-12-01"` (`flight_key()`).
 """
 
-from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
@@ -126,7 +125,7 @@ class Airport(Record):
         return v
 
     @model_validator(mode="after")
-    def _curfew_both_ends(self) -> Airport:
+    def _curfew_both_ends(self) -> "Airport":
         if (self.curfew_start_local is None) != (self.curfew_end_local is None):
             raise ValueError("curfew_start_local and curfew_end_local must be given together")
         return self
@@ -208,7 +207,7 @@ class Flight(Record):
     )
 
     @model_validator(mode="after")
-    def _times(self) -> Flight:
+    def _times(self) -> "Flight":
         if self.origin == self.destination:
             raise ValueError("origin and destination must differ")
         if self.sta_utc <= self.std_utc:
@@ -250,7 +249,7 @@ class CrewMember(Record):
     acclimatised: bool = True
 
     @model_validator(mode="after")
-    def _reserve_window(self) -> CrewMember:
+    def _reserve_window(self) -> "CrewMember":
         if self.is_reserve and (self.reserve_start_utc is None or self.reserve_end_utc is None):
             raise ValueError("a reserve needs reserve_start_utc and reserve_end_utc")
         if self.reserve_start_utc and self.reserve_end_utc and self.reserve_end_utc <= self.reserve_start_utc:
@@ -293,7 +292,7 @@ class CrewDuty(Record):
     discretion_used_7d: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
-    def _sectors(self) -> CrewDuty:
+    def _sectors(self) -> "CrewDuty":
         if self.flight_keys and self.planned_sectors < len(self.flight_keys):
             raise ValueError("planned_sectors is less than the number of flight_keys")
         return self

@@ -3,7 +3,6 @@ checkpoint: a registry of the flights involved plus key lists, bookings aggregat
 which stay in detail.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -43,7 +42,7 @@ class BookingSummary(Record):
     connecting_pax: int = 0
 
     @classmethod
-    def of(cls, bookings: Iterable[Booking], avg_fare: float) -> BookingSummary:
+    def of(cls, bookings: Iterable[Booking], avg_fare: float) -> "BookingSummary":
         s = cls()
         for b in bookings:
             s.bookings += 1
