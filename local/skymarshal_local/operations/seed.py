@@ -64,6 +64,13 @@ def replace_ops_data_embedded(table_name: str, dataset: OpsDataset) -> dict[str,
     return load_dataset_embedded(table_name, dataset)
 
 
+def replace_items_embedded(table_name: str, items: list[dict[str, Any]]) -> int:
+    """The embedded stack only: empty the table and write items made elsewhere (a `GeneratedDay`'s, the same
+    items `dataset_items` yields) straight into moto; returns the count."""
+    fastdynamo.clear_items_direct(table_name)
+    return fastdynamo.load_items_direct(table_name, items)
+
+
 def load_dataset_embedded(table_name: str, dataset: OpsDataset) -> dict[str, int]:
     """The embedded stack only (moto in this process): write the items straight into moto's table, the same
     items `load_dataset` sends with BatchWriteItem, without the HTTP round trips (a 1,000-flight day: ~10 s
