@@ -90,22 +90,29 @@ def record_execution_status(change: ExecutionStatusChange, store: Store,
         return {"action": "none"}
     thread = store.get_thread(thread_id)
     message = failure_message(change, _failed_agent(store, thread_id) if change.status == "FAILED" else None)
-    if thread is None:  # it failed before PrepareDisruption opened the thread: keep a record of it anyway
-        store.open_thread(thread_id, execution_arn=change.executionArn, status="failed", failure=message,
-                          attempt=change.redriveCount)
-    elif thread.get("execution_arn") not in (None, change.executionArn):
+    if thread is not None and thread.get("execution_arn") not in (None, change.executionArn):
         return {"action": "ignored", "reason": f"thread {thread_id} belongs to {thread.get('execution_arn')}"}
-    elif thread.get("status") in FINAL_THREAD_STATUSES or int(thread.get("attempt", 0)) > change.redriveCount:
+    if thread is not None and (thread.get("status") in FINAL_THREAD_STATUSES
+                               or int(thread.get("attempt", 0)) > change.redriveCount):
         return {"action": "ignored", "reason": f"thread {thread_id} is {thread.get('status')}"}
-    else:
-        store.update_thread(thread_id, int(thread["version"]), status="failed", failure=message,
-                            attempt=change.redriveCount)
+    if thread is not None and thread.get("status") == "failed" and int(thread.get("attempt", 0)) == change.redriveCount:
+        # EventBridge delivers at least once: the same end, delivered again, was recorded already
+        return {"action": "ignored", "reason": f"thread {thread_id} already failed in attempt {change.redriveCount}"}
+    # The audit record and the releases first, the thread's status last: whoever sees the thread failed finds
+    # its execution_ended checkpoint, and if a write fails in between, the retried event (the thread not yet
+    # failed) does them all again rather than being ignored with the record never written.
     store.put(thread_id, "execution_ended", {"status": change.status, "error": change.error,
                                               "cause": change.cause, "redrive_count": change.redriveCount},
               status=change.status.lower())
     store.close_approval(thread_id, "execution_ended", change.executionArn)
     if holds is not None:
         holds().release(thread_id)
+    if thread is None:  # it failed before PrepareDisruption opened the thread: keep a record of it anyway
+        store.open_thread(thread_id, execution_arn=change.executionArn, status="failed", failure=message,
+                          attempt=change.redriveCount)
+    else:
+        store.update_thread(thread_id, int(thread["version"]), status="failed", failure=message,
+                            attempt=change.redriveCount)
     return {"action": "failed", "thread_id": thread_id, "failure": message}
 
 

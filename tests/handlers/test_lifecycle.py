@@ -1,0 +1,76 @@
+"""steps.lifecycle: how a run that ended unfinished is reflected on its thread. The thread's `failed` status is
+written last, so whoever sees it finds the run's execution_ended record, and a write that fails in between
+leaves the event to be retried in full (Lambda retries an asynchronous invocation that failed) instead of a
+retry that finds the thread failed and skips the record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from skymarshal.steps.lifecycle import ExecutionStatusChange, record_execution_status
+
+ARN = "arn:aws:states:us-east-1:123456789012:execution:skymarshal-disruption:ev-1"
+
+
+class Store:
+    """The Store calls record_execution_status makes, in memory; `fail_put` fails the next checkpoint write."""
+
+    def __init__(self) -> None:
+        self.thread: dict[str, Any] = {"thread_id": "ev-1", "status": "active", "version": 1, "attempt": 0,
+                                       "execution_arn": ARN}
+        self.checkpoints: list[dict[str, Any]] = []
+        self.closed: list[str] = []
+        self.fail_put = False
+        self.seen_at_put: list[str] = []
+
+    def get_thread(self, thread_id: str) -> dict[str, Any] | None:
+        return dict(self.thread)
+
+    def history(self, thread_id: str) -> list[dict[str, Any]]:
+        return list(self.checkpoints)
+
+    def put(self, thread_id: str, step: str, payload: dict[str, Any], **meta: Any) -> None:
+        self.seen_at_put.append(self.thread["status"])
+        if self.fail_put:
+            self.fail_put = False
+            raise RuntimeError("ProvisionedThroughputExceeded (injected)")
+        self.checkpoints.append({"step": step, "checkpoint_id": str(len(self.checkpoints)), **payload, **meta})
+
+    def close_approval(self, thread_id: str, reason: str, arn: str) -> None:
+        self.closed.append(reason)
+
+    def update_thread(self, thread_id: str, version: int, **fields: Any) -> None:
+        assert version == self.thread["version"]
+        self.thread.update(fields, version=version + 1)
+
+    def open_thread(self, thread_id: str, **fields: Any) -> None:
+        raise AssertionError("the thread exists")
+
+
+def failed() -> ExecutionStatusChange:
+    return ExecutionStatusChange(executionArn=ARN, name="ev-1", status="FAILED", error="RuntimeError",
+                                 cause="data source unreachable")
+
+
+def test_the_record_is_written_before_the_thread_shows_failed() -> None:
+    store = Store()
+    outcome = record_execution_status(failed(), store)  # type: ignore[arg-type]
+    assert outcome["action"] == "failed"
+    assert store.seen_at_put == ["active"]  # the thread was not yet failed when its record was written
+    assert [c["step"] for c in store.checkpoints] == ["execution_ended"]
+    assert store.thread["status"] == "failed" and store.closed == ["execution_ended"]
+
+
+def test_a_failed_record_write_is_retried_in_full_not_skipped() -> None:
+    store = Store()
+    store.fail_put = True
+    with pytest.raises(RuntimeError, match="injected"):
+        record_execution_status(failed(), store)  # type: ignore[arg-type]
+    assert store.thread["status"] == "active"  # not marked failed without its record
+    outcome = record_execution_status(failed(), store)  # type: ignore[arg-type]  # Lambda's retry
+    assert outcome["action"] == "failed"
+    assert [c["step"] for c in store.checkpoints] == ["execution_ended"]
+    assert store.thread["status"] == "failed"
+    assert record_execution_status(failed(), store)["action"] == "ignored"  # type: ignore[arg-type]
