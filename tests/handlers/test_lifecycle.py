@@ -74,3 +74,15 @@ def test_a_failed_record_write_is_retried_in_full_not_skipped() -> None:
     assert [c["step"] for c in store.checkpoints] == ["execution_ended"]
     assert store.thread["status"] == "failed"
     assert record_execution_status(failed(), store)["action"] == "ignored"  # type: ignore[arg-type]
+
+
+def test_a_redrive_start_delivered_after_its_end_does_not_reopen_the_thread() -> None:
+    """EventBridge does not guarantee order: the redriven run's RUNNING event may come after its FAILED one."""
+    store = Store()
+    store.thread.update(status="failed", attempt=0)  # the first run failed
+    ended = ExecutionStatusChange(executionArn=ARN, name="ev-1", status="FAILED", error="RuntimeError",
+                                  redriveCount=1)
+    started = ExecutionStatusChange(executionArn=ARN, name="ev-1", status="RUNNING", redriveCount=1)
+    assert record_execution_status(ended, store)["action"] == "failed"  # type: ignore[arg-type]
+    assert record_execution_status(started, store)["action"] == "ignored"  # type: ignore[arg-type]
+    assert (store.thread["status"], store.thread["attempt"]) == ("failed", 1)

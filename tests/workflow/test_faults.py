@@ -128,7 +128,9 @@ def test_a_safety_agent_that_fails_again_after_a_redrive_leaves_the_thread_faile
         desc = target.wait(arn, TERMINAL)
         assert desc["status"] == "FAILED" and desc["redriveCount"] == 1
         deadline = time.monotonic() + 120
-        while (target.store.get_thread(event.thread_id) or {}).get("attempt") != 1 and time.monotonic() < deadline:
+        # the redrive's start (active, attempt 1) and its end (failed) arrive as two events, in either order
+        while ((t := target.store.get_thread(event.thread_id) or {}).get("attempt"), t.get("status")) != (1, "failed") \
+                and time.monotonic() < deadline:
             time.sleep(0.05)
         thread = target.store.get_thread(event.thread_id)
         assert thread["status"] == "failed" and thread["attempt"] == 1

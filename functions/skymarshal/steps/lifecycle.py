@@ -120,8 +120,9 @@ def _redriven(change: ExecutionStatusChange, thread_id: str, store: Store) -> di
     thread = store.get_thread(thread_id)
     if thread is None or thread.get("execution_arn") != change.executionArn or thread.get("status") != "failed":
         return {"action": "none"}
-    if int(thread.get("attempt", 0)) > change.redriveCount:
-        return {"action": "ignored", "reason": "an older redrive"}
+    if int(thread.get("attempt", 0)) >= change.redriveCount:
+        # EventBridge does not keep order: this attempt's end was recorded already (or a later attempt's)
+        return {"action": "ignored", "reason": "an older redrive, or this one already ended"}
     store.update_thread(thread_id, int(thread["version"]), status="active", attempt=change.redriveCount,
                         redriven_at=datetime.now(UTC).isoformat())
     return {"action": "active", "thread_id": thread_id}
