@@ -35,7 +35,6 @@ written. Every `OpsReader` access pattern is a GetItem, a BatchGetItem or a Quer
   `duties()` keep the order of the ids asked for, like `InMemoryOpsReader`.
 """
 
-
 import time as _time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta

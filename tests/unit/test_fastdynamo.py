@@ -309,7 +309,9 @@ def test_install_is_idempotent_and_uninstall_restores_moto() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Responses written in one pass: the same JSON document as moto's shape walk, for every attribute type
+# Responses written in one pass: the same JSON document as moto's shape walk, for every attribute type.
+# The wire form is AWS's (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeValue.html:
+# one type key per value, numbers as strings, binary base64-encoded, M and L nesting AttributeValues).
 # --------------------------------------------------------------------------------------------------
 EVERY_TYPE = {
     "PK": {"S": "ITEM#1"}, "SK": {"S": "A"}, "s": {"S": "text é ✈"}, "empty": {"S": ""}, "n": {"N": "-12.50"},

@@ -4,7 +4,6 @@ Regulation numbers (the FDP table, EU261 amounts, MEL intervals) are not here: t
 uses them. What is here is what an airline may legitimately set differently.
 """
 
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

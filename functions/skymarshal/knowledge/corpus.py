@@ -1,7 +1,6 @@
 """The embedded corpus: ``knowledge_corpus/*.md`` beside this package, short passages in the project's own
 words, and their parser."""
 
-
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator

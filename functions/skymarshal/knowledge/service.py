@@ -1,7 +1,6 @@
 """The service the arbitrator uses: Bedrock first when configured, then the embedded corpus, then an explicit
 "no guidance found" citation."""
 
-
 import logging
 from typing import Protocol, runtime_checkable
 

@@ -1,7 +1,6 @@
 """The duty manager's briefing: a short handover of the decision, always written from the decision's facts by a
 template, optionally by a foundation model under a guard (skymarshal.domain.briefing, skymarshal.briefing)."""
 
-
 from typing import Literal
 
 from pydantic import Field

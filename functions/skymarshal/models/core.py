@@ -1,6 +1,5 @@
 """The event, the names every contract uses, the option, and the reference that travels instead of bulk data."""
 
-
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal

@@ -1,6 +1,5 @@
 """The arbitrator's decision, the guidance it cites, and how a duty manager answers it."""
 
-
 from datetime import date, datetime
 from typing import Any, Literal
 

@@ -1,7 +1,6 @@
 """The steps' inputs and outputs: what the state machine passes to each task and gets back (small; bulk data
 travels as `Ref`s to checkpoints)."""
 
-
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field

@@ -1,6 +1,5 @@
 """What an agent says about the options: constraints with their numbers, assessments, revisions, views."""
 
-
 from typing import Literal
 
 from pydantic import Field

@@ -89,15 +89,16 @@ def record_execution_status(change: ExecutionStatusChange, store: Store,
     if change.status not in ENDED:
         return {"action": "none"}
     thread = store.get_thread(thread_id)
+    if thread is not None:
+        attempt = int(thread.get("attempt", 0))
+        if thread.get("execution_arn") not in (None, change.executionArn):
+            return {"action": "ignored", "reason": f"thread {thread_id} belongs to {thread.get('execution_arn')}"}
+        if thread.get("status") in FINAL_THREAD_STATUSES or attempt > change.redriveCount:
+            return {"action": "ignored", "reason": f"thread {thread_id} is {thread.get('status')}"}
+        if thread.get("status") == "failed" and attempt == change.redriveCount:
+            # EventBridge delivers at least once: the same end, delivered again, was recorded already
+            return {"action": "ignored", "reason": f"thread {thread_id} already failed in attempt {attempt}"}
     message = failure_message(change, _failed_agent(store, thread_id) if change.status == "FAILED" else None)
-    if thread is not None and thread.get("execution_arn") not in (None, change.executionArn):
-        return {"action": "ignored", "reason": f"thread {thread_id} belongs to {thread.get('execution_arn')}"}
-    if thread is not None and (thread.get("status") in FINAL_THREAD_STATUSES
-                               or int(thread.get("attempt", 0)) > change.redriveCount):
-        return {"action": "ignored", "reason": f"thread {thread_id} is {thread.get('status')}"}
-    if thread is not None and thread.get("status") == "failed" and int(thread.get("attempt", 0)) == change.redriveCount:
-        # EventBridge delivers at least once: the same end, delivered again, was recorded already
-        return {"action": "ignored", "reason": f"thread {thread_id} already failed in attempt {change.redriveCount}"}
     # The audit record and the releases first, the thread's status last: whoever sees the thread failed finds
     # its execution_ended checkpoint, and if a write fails in between, the retried event (the thread not yet
     # failed) does them all again rather than being ignored with the record never written.

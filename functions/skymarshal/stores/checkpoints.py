@@ -6,7 +6,6 @@ and never collide (random suffix). Payloads of 350 KB or more (stored bytes) go 
 `expires_at` (TTL, CHECKPOINT_RETENTION_DAYS, default 90) matching the bucket lifecycle.
 """
 
-
 import json
 import secrets
 import threading

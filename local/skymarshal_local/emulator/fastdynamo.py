@@ -291,15 +291,9 @@ def _as_string(value: Any) -> Any:
 def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
     if key and shape.name == "AttributeValue" and isinstance(value, dict) \
             and self.operation_model.service_model.service_name in ("dynamodb", "dynamodbstreams"):
-        members = _MEMBERS.get(id(shape))
-        if members is None:
-            members = _MEMBERS[id(shape)] = frozenset(shape.members)
-        self._default_serialize(serialized, _wire_value(self, value, members), shape, key)
+        self._default_serialize(serialized, _wire_value(self, value, frozenset(shape.members)), shape, key)
         return
     _ORIGINAL["serialize_structure"](self, serialized, value, shape, key)
-
-
-_MEMBERS: dict[int, frozenset[str]] = {}  # id(AttributeValue shape) -> its member names (botocore caches shapes)
 
 
 def installed() -> bool:

@@ -261,12 +261,11 @@ class Runtime:
         except BaseException:
             self._discard(pool, box)
             raise
-        if reply is not None:
-            with self._lock:
-                self.cpu_seconds[logical] += reply.cpu_s
         if reply is None:  # no answer at all, even to the sandbox's own timeout: stop it
             self._discard(pool, box)
             return _error("Sandbox.Timedout", f"Task timed out after {timeout_s:.2f} seconds"), True, ""
+        with self._lock:
+            self.cpu_seconds[logical] += reply.cpu_s
         if reply.stopped:  # Lambda stops the execution environment at the timeout: the next call starts cold
             self._discard(pool, box)
             self._keep_log(logical, reply.logs)

@@ -2,7 +2,6 @@
 decision or committed by an approved one. Read by the snapshot, judged by option generation and the agents,
 written by skymarshal.stores.fleet with conditional writes."""
 
-
 from datetime import UTC, datetime
 from typing import Literal
 

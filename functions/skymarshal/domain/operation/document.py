@@ -3,7 +3,6 @@ aircraft types, aircraft, flights, crew, duties, bookings, cargo and cost parame
 checked with clear errors. `skymarshal schema ops-data` prints its JSON Schema.
 """
 
-
 from collections.abc import Iterable
 from itertools import pairwise
 from typing import Literal

@@ -4,7 +4,6 @@ Every datetime is aware UTC and local times come from the airport's IANA timezon
 cumulative crew totals are hours. A flight is addressed by its key `"EY123/2026-12-01"` (`flight_key()`).
 """
 
-
 import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal

@@ -3,7 +3,6 @@ checkpoint: a registry of the flights involved plus key lists, bookings aggregat
 which stay in detail.
 """
 
-
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
