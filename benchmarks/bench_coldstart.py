@@ -1,18 +1,21 @@
 """Benchmark: each Lambda handler's cold start (import + module-level init) in a fresh interpreter, as a new
 sandbox pays it, with the `-X importtime` breakdown of what it costs; and the package each function ships.
 
-Run: `PYTHONPATH=functions python benchmarks/bench_coldstart.py [--runs 5]`. The figure per handler is the
+Run: `PYTHONPATH=functions python benchmarks/bench_coldstart.py [--runs 7]`. The figure per handler is the
 lowest, over fresh interpreters, of the CPU time (user + system) of `import skymarshal.handlers.NAME`, against
 a 0.4 s budget; the median is printed and kept beside it. The import runs on one thread, so its CPU time is
 what other processes do not inflate, but on this VM the same import's CPU time still varies by up to 60 %
-between runs a minute apart (cache and memory-bandwidth contention, steal): the variation is the machine's,
-not the code's, and Python's own timing guidance says to take the minimum of repeated runs for that reason
-(https://docs.python.org/3/library/timeit.html#timeit.Timer.repeat: "the lowest value gives a lower bound for
-how fast your machine can run the given code snippet; higher values ... are typically not caused by
-variability in Python's speed, but by other processes interfering"). The median wall time and the load
-average are kept too. The first row measures the same way what every handler imports before a line of its own
-(boto3, pydantic, Powertools with the X-Ray patch): the libraries' share of the budget at the time of the
-run; each handler's "own code" is its figure minus that one.
+(cache and memory-bandwidth contention, steal), in spells that last several seconds: the variation is the
+machine's, not the code's, and Python's own timing guidance says to take the minimum of repeated runs for that
+reason (https://docs.python.org/3/library/timeit.html#timeit.Timer.repeat: "the lowest value gives a lower
+bound for how fast your machine can run the given code snippet; higher values ... are typically not caused by
+variability in Python's speed, but by other processes interfering"). The runs are interleaved: each round
+imports every handler once, so that a slow spell falls on one run of every handler rather than on all the runs
+of one handler (with the runs of one handler back to back, one spell moved a handler's least of 5 from 0.34 s
+to 0.55 s). The median wall time and the load average are kept too. The first row measures the same way what
+every handler imports before a line of its own (boto3, pydantic, Powertools with the X-Ray patch, with the
+garbage collector paused as skymarshal.handlers pauses it for a handler's import): the libraries' share of the
+budget at the time of the run; each handler's "own code" is its figure minus that one.
 
 The environment is AWS's: the template's Globals (service, namespace, plugins off) and the Lambda variables,
 LAMBDA_TASK_ROOT included, so Powertools' Tracer is *enabled* and patches botocore as it does on AWS
@@ -96,11 +99,12 @@ GROUPS = {"boto3": "boto3+botocore", "botocore": "boto3+botocore", "s3transfer":
 
 
 # What every handler imports before any line of its own: boto3, pydantic and Powertools' Logger, Metrics and
-# Tracer (patching botocore, as skymarshal.observability does). Measured the same way, it is the part of the
-# budget that the libraries take on this machine at the time of the run.
-LIBRARIES = ("import boto3, pydantic; from aws_lambda_powertools import Logger, Metrics, Tracer;"
-             " Tracer(service='skymarshal', patch_modules=('botocore',)); Logger(service='skymarshal');"
-             " Metrics(namespace='SkyMarshal', service='skymarshal')")
+# Tracer (patching botocore, as skymarshal.observability does), with the garbage collector paused as a handler's
+# import runs it (skymarshal.handlers). Measured the same way, it is the part of the budget that the libraries
+# take on this machine at the time of the run.
+LIBRARIES = ("import gc; gc.disable(); import boto3, pydantic; from aws_lambda_powertools import Logger, Metrics,"
+             " Tracer; Tracer(service='skymarshal', patch_modules=('botocore',)); Logger(service='skymarshal');"
+             " Metrics(namespace='SkyMarshal', service='skymarshal'); gc.freeze(); gc.enable()")
 LIBRARIES_NAME = "(libraries)"
 
 
@@ -202,7 +206,7 @@ def bytecode(files: set[str], into: str, package: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per handler (interleaved rounds)")
     args = parser.parse_args()
     files = package_files()
     package_mb = round(sum(files.values()) / 1e6, 1)
@@ -210,44 +214,50 @@ def main() -> None:
     results: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     missed: list[str] = []
-    libraries = 0.0
+    names = [LIBRARIES_NAME, *HANDLERS]
+    loaded = {name: cold_start(name)[3] for name in names}  # which files each import reads
+    runs: dict[str, list[tuple[float, float, Counter[str], set[str]]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as shipped:
+        bytecode(set().union(*loaded.values()), shipped, package=True)  # as deployed: every module compiled
+        # Rounds, each importing every handler once: a slow spell of the machine (they last seconds here) then
+        # falls on one run of every handler, not on all the runs of one (see the module docstring).
+        for _ in range(args.runs):
+            for name in names:
+                runs[name].append(cold_start(name, pycache=shipped))
+    libraries = min(r[1] for r in runs[LIBRARIES_NAME])
     print(f"{'handler':18} {'import+init':>11} {'median':>8} {'(wall)':>8} {'budget':>7}  {'':4}  {'no bytecode':>11}  "
           f"{'loaded':>8}  top -X importtime groups (self time)")
-    for handler in [LIBRARIES_NAME, *HANDLERS]:
-        loaded = cold_start(handler)[3]  # which files the import reads
-        with tempfile.TemporaryDirectory() as shipped:
-            bytecode(loaded, shipped, package=True)  # as deployed: every module compiled
-            runs = sorted((cold_start(handler, pycache=shipped) for _ in range(args.runs)), key=lambda r: r[1])
-        _, cpu, by_group, loaded = runs[0]  # the fastest run (by CPU time): the code's cost (see the docstring)
-        median_cpu = runs[len(runs) // 2][1]
-        wall = statistics.median(r[0] for r in runs)
-        real = {os.path.realpath(f) for f in loaded}
+    for name in names:
+        ordered = sorted(runs[name], key=lambda r: r[1])
+        _, cpu, by_group, files_read = ordered[0]  # the fastest run (by CPU time): the code's cost (docstring)
+        median_cpu = ordered[len(ordered) // 2][1]
+        wall = statistics.median(r[0] for r in ordered)
+        if name == LIBRARIES_NAME:
+            rows.append(row(f"cold start, libraries only: least of {args.runs}, median {median_cpu:.2f} s",
+                            round(cpu, 3), "s"))
+            results[name] = {"cpu_s": [round(r[1], 3) for r in runs[name]], "min_cpu_s": round(cpu, 3),
+                             "median_cpu_s": round(median_cpu, 3)}
+            print(f"{name:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s  (what every handler imports first)",
+                  flush=True)
+            continue
+        real = {os.path.realpath(f) for f in files_read}
         loaded_mb = round(sum(size for path, size in files.items() if path in real) / 1e6, 1)
         top = by_group.most_common(6)
         with tempfile.TemporaryDirectory() as prefix:
-            bytecode(loaded, prefix, package=False)
-            no_bytecode = cold_start(handler, pycache=prefix)[1]
-        if handler == LIBRARIES_NAME:
-            libraries = cpu
-            rows.append(row(f"cold start, libraries only: least of {args.runs}, median {median_cpu:.2f} s",
-                            round(cpu, 3), "s"))
-            results[handler] = {"cpu_s": [round(r[1], 3) for r in runs], "min_cpu_s": round(cpu, 3),
-                                "median_cpu_s": round(median_cpu, 3)}
-            print(f"{handler:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s  (what every handler imports first)",
-                  flush=True)
-            continue
+            bytecode(loaded[name], prefix, package=False)
+            no_bytecode = cold_start(name, pycache=prefix)[1]
         ok = cpu <= BUDGET_S
         if not ok:
-            missed.append(handler)
-        results[handler] = {"cpu_s": [round(r[1], 3) for r in runs], "min_cpu_s": round(cpu, 3),
-                            "median_cpu_s": round(median_cpu, 3),
-                            "wall_s": [round(r[0], 3) for r in runs], "median_wall_s": round(wall, 3),
-                            "ok": ok, "self_time_by_group_s": {n: round(s, 3) for n, s in top},
-                            "package_mb": package_mb, "loaded_mb": loaded_mb,
-                            "no_bytecode_s": round(no_bytecode, 3), "own_s": round(cpu - libraries, 3)}
-        rows.append(row(f"cold start {handler}: least of {args.runs}, median {median_cpu:.2f}, own code "
+            missed.append(name)
+        results[name] = {"cpu_s": [round(r[1], 3) for r in runs[name]], "min_cpu_s": round(cpu, 3),
+                         "median_cpu_s": round(median_cpu, 3),
+                         "wall_s": [round(r[0], 3) for r in runs[name]], "median_wall_s": round(wall, 3),
+                         "ok": ok, "self_time_by_group_s": {n: round(s, 3) for n, s in top},
+                         "package_mb": package_mb, "loaded_mb": loaded_mb,
+                         "no_bytecode_s": round(no_bytecode, 3), "own_s": round(cpu - libraries, 3)}
+        rows.append(row(f"cold start {name}: least of {args.runs}, median {median_cpu:.2f}, own code "
                         f"{cpu - libraries:.2f} s", round(cpu, 3), "s", BUDGET_S))
-        print(f"{handler:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  "
+        print(f"{name:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  "
               f"{'pass' if ok else 'MISS'}  "
               f"{no_bytecode:10.3f}s  {loaded_mb:5.1f} MB  "
               + ", ".join(f"{n} {s:.3f}" for n, s in top), flush=True)

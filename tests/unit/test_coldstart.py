@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,10 @@ NOT_USED = {
     # an agent does not prepare, arbitrate or brief
     "agent": ["skymarshal.steps.prepare", "skymarshal.domain.arbitrator", "skymarshal.briefing",
               "skymarshal.knowledge"],
+    # asking for and settling an approval does not arbitrate again or write the briefing
+    **{handler: ["skymarshal.steps.arbitration", "skymarshal.domain.arbitrator", "skymarshal.domain.briefing",
+                 "skymarshal.domain.agents", "skymarshal.knowledge", "skymarshal.steps.prepare"]
+       for handler in ("request_approval", "finalize")},
 }
 
 
@@ -53,6 +58,21 @@ def test_a_handler_imports_only_the_code_it_runs(handler):
     assert [m for m in NOT_USED[handler] if m in loaded] == []
     # the X-Ray SDK patches botocore (every AWS call is traced), not libraries the functions do not use
     assert "requests" not in loaded
+
+
+HANDLERS = sorted(set(re.findall(r"Handler: (skymarshal\.handlers\.\w+)\.", (ROOT / "template.yaml").read_text())))
+
+
+def test_every_handler_resumes_the_garbage_collector_it_paused_for_its_import():
+    # skymarshal.handlers pauses the collector during a handler's import; a handler module that does not end with
+    # initialised() would leave a Lambda sandbox without cyclic garbage collection for its whole life
+    assert len(HANDLERS) == 10
+    code = ("import gc, json, sys\nfrom skymarshal import handlers\npaused = not gc.isenabled()\n"
+            "import {0}\nprint(json.dumps([paused, gc.isenabled(), gc.get_freeze_count() > 10000]))")
+    for handler in HANDLERS:
+        assert fresh(code.format(handler)) == [True, True, True], handler
+    # the local runtime's zygote imports every handler: the collector runs after all of them
+    assert fresh("import gc, json\nimport " + ", ".join(HANDLERS) + "\nprint(json.dumps(gc.isenabled()))") is True
 
 
 def test_the_prepare_step_loads_alone_and_stays_the_step_function_whoever_imports_its_module_first():

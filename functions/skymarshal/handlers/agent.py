@@ -22,6 +22,7 @@ from snapshot_restore_py import register_after_restore
 
 from skymarshal import aws
 from skymarshal.config import policy, settings
+from skymarshal.handlers import initialised
 from skymarshal.models import AgentSummary
 from skymarshal.observability import Timer, logger, metrics, tracer
 from skymarshal.steps import AgentTask, run_agent
@@ -79,3 +80,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="AgentReused" if summary.reused else "AgentComputed", unit=MetricUnit.Count, value=1)
     logger.info("agent view", extra={"preferred": summary.preferred_option, "reused": summary.reused})
     return summary.model_dump(mode="json")
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

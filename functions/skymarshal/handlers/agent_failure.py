@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from skymarshal.handlers import initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import AgentFailureTask, record_agent_failure
 from skymarshal.stores import store_from_env
@@ -20,3 +21,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="AgentErrors", unit=MetricUnit.Count, value=1)
     logger.warning("agent failed", extra={"agent": task.agent, "phase": task.phase, "error": task.error})
     return result.model_dump(mode="json")
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

@@ -44,6 +44,7 @@ from skymarshal.errors import (
     ResourcesContested,
     TransientDependencyError,
 )
+from skymarshal.handlers import initialised
 from skymarshal.models import describe_validation_error
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
@@ -326,3 +327,6 @@ def pending_metrics_handler(event: dict[str, Any], context: LambdaContext) -> di
     items = threadview.pending(store_from_env(), datetime.now(UTC))
     _emit_pending_metrics(items)
     return {"pending": len(items), "oldest_age_seconds": max((i["age_seconds"] or 0 for i in items), default=0)}
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

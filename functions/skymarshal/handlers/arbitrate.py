@@ -7,6 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal.config import policy
+from skymarshal.handlers import initialised
 from skymarshal.knowledge import guidance_from_env
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import ArbitrationTask, arbitrate
@@ -26,3 +27,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info("decision", extra={"recommended": summary.recommended_option, "confidence": summary.confidence,
                                    "approval_required": summary.approval.required})
     return summary.model_dump(mode="json")
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal.briefing import writer_from_env
+from skymarshal.handlers import initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import BriefingTask, write_briefing
 from skymarshal.stores import store_from_env
@@ -20,3 +21,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = BriefingTask.model_validate(event)
     ref = write_briefing(task, store_from_env(), writer_from_env())
     return ref.model_dump(mode="json") if ref else None
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from skymarshal.handlers import initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps.lifecycle import ExecutionStatusChange, record_execution_status
 from skymarshal.stores import store_from_env
@@ -34,3 +35,6 @@ def lambda_handler(event: StatusChangeEvent, context: LambdaContext) -> dict[str
         metrics.add_metric(name="ExecutionsEndedUnfinished", unit=MetricUnit.Count, value=1)
     logger.info("execution status change", extra={"status": event.detail.status, **result})
     return result
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

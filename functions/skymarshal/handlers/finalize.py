@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import aws
 from skymarshal.config import policy
+from skymarshal.handlers import initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import FinalizeTask, finalize, pseudonym
 from skymarshal.stores import store_from_env
@@ -24,3 +25,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info("finalized", extra={"outcome": result.outcome,
                                     "approver": pseudonym(result.approval.approver_id)})
     return result.model_dump(mode="json")
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import aws, intake
 from skymarshal.config import policy, settings
+from skymarshal.handlers import initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.opsdata import DynamoOpsReader
 
@@ -94,3 +95,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if failures:
         metrics.add_metric(name="IntakeRetried", unit=MetricUnit.Count, value=failures)
     return dict(response)
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

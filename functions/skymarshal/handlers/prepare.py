@@ -6,6 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal.config import policy, settings
+from skymarshal.handlers import initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.steps import PrepareTask, prepare
@@ -24,3 +25,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="DisruptionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("prepared", extra={"options": prepared.option_ids})
     return prepared.model_dump(mode="json")
+
+
+initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)

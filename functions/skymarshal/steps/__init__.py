@@ -6,7 +6,8 @@ are contracts in skymarshal.models (re-exported here, so `steps.AgentTask` names
 
 - `prepare`: validate the event, snapshot, options (fresh, redriven, replayed; `replay` copies another thread);
 - `agents`: an agent's assessment or revision, and a failed agent;
-- `decision`: arbitrate, request approval, finalize;
+- `arbitration`: arbitrate (and the template briefing);
+- `decision`: request approval, finalize;
 - `briefing`: the optional model-written briefing of the decision, under the guard.
 
 Names are loaded on first use (PEP 562 module `__getattr__`), so a handler that does
@@ -40,9 +41,10 @@ if TYPE_CHECKING:
         describe_validation_error,
     )
     from skymarshal.steps.agents import record_agent_failure, run_agent
+    from skymarshal.steps.arbitration import arbitrate
     from skymarshal.steps.briefing import write_briefing
     from skymarshal.steps.context import summarize
-    from skymarshal.steps.decision import approval_record, arbitrate, finalize, request_approval
+    from skymarshal.steps.decision import approval_record, finalize, request_approval
     from skymarshal.steps.prepare import parse_event, prepare
 
 _MODELS = ("AgentFailureTask", "AgentSlot", "AgentTask", "ApprovalTask", "ArbitrationTask", "BriefingTask",
@@ -54,7 +56,7 @@ _WHERE = {
     "record_agent_failure": "skymarshal.steps.agents", "run_agent": "skymarshal.steps.agents",
     "write_briefing": "skymarshal.steps.briefing",
     "summarize": "skymarshal.steps.context",
-    "approval_record": "skymarshal.steps.decision", "arbitrate": "skymarshal.steps.decision",
+    "approval_record": "skymarshal.steps.decision", "arbitrate": "skymarshal.steps.arbitration",
     "finalize": "skymarshal.steps.decision", "request_approval": "skymarshal.steps.decision",
     "parse_event": "skymarshal.steps.prepare", "prepare": "skymarshal.steps.prepare",
 }

@@ -1,4 +1,5 @@
-"""The decision's steps: arbitrate, ask a duty manager when the policy says so, and finalize the outcome."""
+"""The decision's steps after arbitration (skymarshal.steps.arbitration): ask a duty manager when the policy says so,
+and finalize the outcome."""
 
 from __future__ import annotations
 
@@ -10,72 +11,21 @@ from pydantic import ValidationError
 from skymarshal import events_out
 from skymarshal.approvals import mask_token
 from skymarshal.domain import fleet as fleet_rules
-from skymarshal.domain.arbitrator import GuidanceLookup, approval_requirement
-from skymarshal.domain.arbitrator import arbitrate as decide
-from skymarshal.domain.briefing import briefing_facts, template_briefing
 from skymarshal.domain.policy import Policy
-from skymarshal.errors import SafetyAgentFailed
 from skymarshal.models import (
-    SAFETY_AGENTS,
     ApprovalRecord,
     ApprovalResponse,
     ApprovalTask,
-    ArbitrationTask,
     Briefing,
     Decision,
-    DecisionSummary,
     FinalizeTask,
     FinalResult,
     describe_validation_error,
 )
-from skymarshal.observability import Timer
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.steps import fleet
-from skymarshal.steps.context import load_context
 from skymarshal.stores import Store
 from skymarshal.stores.fleet import FleetStore
-
-
-def arbitrate(
-    task: ArbitrationTask, store: Store, policy: Policy, guidance: GuidanceLookup
-) -> DecisionSummary:
-    timer = Timer()
-    store.put(task.thread_id, "arbitration_start", None, status="started")
-    event, snapshot, options, views = load_context(
-        store, task.event, task.snapshot, task.options, [v.view for v in task.views])
-    missing = {a for a in SAFETY_AGENTS} - {v.agent for v in views if v.status == "ok"}
-    if missing:  # the state machine never gets here without them; refuse rather than decide blind
-        raise SafetyAgentFailed(f"no view from safety agent(s) {sorted(missing)}")
-    decision = decide(event, views, options, snapshot, policy, guidance)
-    requirement = approval_requirement(decision, policy)
-    cp = store.put(
-        task.thread_id, "arbitration", decision, status="escalated" if decision.escalated else "decided",
-        confidence=decision.confidence, duration_ms=timer.ms,
-        meta={"recommended": decision.recommended.option_id if decision.recommended else None,
-              "approval_required": requirement.required},
-    )
-    rec = decision.recommended
-    facts = briefing_facts(decision, options, snapshot, views, requirement.reasons)
-    text = template_briefing(facts)
-    briefing = store.put(task.thread_id, "briefing",
-                         Briefing(thread_id=task.thread_id, text=text, source="template", template_text=text,
-                                  facts=facts),
-                         status="template")
-    store.set_status(task.thread_id, "active", decision_checkpoint=cp.checkpoint_id)
-    return DecisionSummary(
-        thread_id=task.thread_id,
-        flight_number=decision.flight_number,
-        recommended_option=rec.option_id if rec else None,
-        recommended_kind=rec.kind if rec else None,
-        description=rec.description if rec else "No feasible recovery option: escalated to the duty manager.",
-        cost_eur=rec.cost_eur if rec else None,
-        confidence=decision.confidence,
-        escalated=decision.escalated,
-        binding_constraints=len(decision.binding_constraints),
-        approval=requirement,
-        decision=cp.ref,
-        briefing=briefing.ref,
-    )
 
 
 def request_approval(
