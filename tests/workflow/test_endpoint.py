@@ -1,0 +1,56 @@
+"""The embedded endpoint keeps HTTP/1.1 connections open between requests, as AWS's endpoints do
+(skymarshal_local.emulator.keepalive): each response is delimited, a request body the service did not read is
+not taken for the next request, and HEAD and 204 answers stay what botocore expects."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import uuid
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.workflow
+
+SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/dynamodb/aws4_request, "
+                           "SignedHeaders=host, Signature=0"}
+
+
+def dynamodb(conn: http.client.HTTPConnection, target: str, body: bytes) -> tuple[int, bytes]:
+    conn.request("POST", "/", body=body, headers={**SIGNED, "X-Amz-Target": f"DynamoDB_20120810.{target}",
+                                                   "Content-Type": "application/x-amz-json-1.0"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def test_requests_share_one_connection_and_each_answer_is_complete(stack: Any) -> None:
+    url = urlparse(stack.endpoint_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    status, tables = dynamodb(conn, "ListTables", b"{}")
+    assert status == 200 and stack.outputs["CheckpointTableName"] in json.loads(tables)["TableNames"]
+    sock = conn.sock
+    assert sock is not None  # http.client keeps the socket only when the server did not close the connection
+    # an operation the service refuses before reading the body: the rest must not be read as the next request
+    status, _ = dynamodb(conn, "NoSuchOperation", b'{"padding": "' + b"x" * 200_000 + b'"}')
+    assert status >= 400
+    for _ in range(3):
+        status, tables = dynamodb(conn, "ListTables", b"{}")
+        assert status == 200 and stack.outputs["CheckpointTableName"] in json.loads(tables)["TableNames"]
+    assert conn.sock is sock  # the same connection throughout
+    conn.close()
+
+
+def test_s3_head_delete_and_large_objects_keep_their_answers(stack: Any) -> None:
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint_url, region_name="us-east-1")
+    bucket, key = stack.outputs["CheckpointBucketName"], f"endpoint-test/{uuid.uuid4().hex}"
+    data = bytes(range(256)) * 8192  # 2 MiB
+    s3.put_object(Bucket=bucket, Key=key, Body=data)
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == len(data)  # HEAD: the GET's length
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    assert s3.delete_object(Bucket=bucket, Key=key)["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(s3.exceptions.ClientError) as missing:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert missing.value.response["Error"]["Code"] == "404"
