@@ -61,6 +61,9 @@ class _Body(io.RawIOBase):
 
 class KeepAliveHandler(MotoRequestHandler):
     timeout = IDLE_SECONDS
+    # Nagle's algorithm off (TCP_NODELAY, as urllib3 sets on its side): on a connection that stays open, the body
+    # written after the headers waited for the client's delayed ACK, ~40 ms per request (a close used to flush it).
+    disable_nagle_algorithm = True
 
     def run_wsgi(self) -> None:
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
