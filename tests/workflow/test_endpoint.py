@@ -1,6 +1,10 @@
-"""The embedded endpoint keeps HTTP/1.1 connections open between requests, as AWS's endpoints do
-(skymarshal_local.emulator.keepalive): each response is delimited, a request body the service did not read is
-not taken for the next request, and HEAD and 204 answers stay what botocore expects."""
+"""The embedded endpoint keeps HTTP/1.1 connections open between requests, as AWS's endpoints do: the SDKs reuse
+TCP connections by default ("the AWS SDK for JavaScript reuses TCP connections by default",
+https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-reusing-connections.html; botocore pools
+them) (skymarshal_local.emulator.keepalive). Each response is delimited, a request body the service did not read
+is not taken for the next request, and HEAD and 204 answers stay what S3 gives: HeadObject's Content-Length is
+the object's size (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), DeleteObject answers
+204 No Content (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html)."""
 
 from __future__ import annotations
 

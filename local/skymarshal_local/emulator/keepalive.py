@@ -25,8 +25,10 @@ import io
 import logging
 from typing import Any
 
-from moto.moto_server.werkzeug_app import MotoRequestHandler
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
 from werkzeug.exceptions import InternalServerError
+from werkzeug.serving import make_server
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,15 @@ class KeepAliveHandler(MotoRequestHandler):
         chunked = bool(environ.get("wsgi.input_terminated"))
         body = _Body(environ["wsgi.input"], None if chunked else int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = body
-        status, headers, payload = self._respond(environ)
+        try:
+            status, headers, payload = _collect(self.server.app, environ)
+        except Exception:
+            log.exception("error on request %s %s", self.command, self.path)
+            status, headers, payload = _collect(InternalServerError(), environ)
         body.drain()
         code_text, _, message = status.partition(" ")
         code = int(code_text)
+        has_body = code not in NO_BODY and not 100 <= code < 200
         self.send_response(code, message)
         length = None
         for key, value in headers:
@@ -84,37 +91,31 @@ class KeepAliveHandler(MotoRequestHandler):
                 length = value
             elif lowered not in ("connection", "transfer-encoding"):
                 self.send_header(key, value)
-        if code not in NO_BODY and not 100 <= code < 200:
+        if has_body:
             # HEAD: the length the application gave (of the body a GET would have), the body is not sent
             self.send_header("Content-Length", length if self.command == "HEAD" and length else str(len(payload)))
         self.end_headers()
-        if self.command != "HEAD" and code not in NO_BODY:
+        if has_body and self.command != "HEAD":
             self.wfile.write(payload)
         self.wfile.flush()
 
-    def _respond(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-        """The application's whole response (moto's are complete byte strings); a 500 if it raises."""
-        started: list[Any] = []
-        written: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            started[:] = [status, headers]
-            return written.append  # the legacy write() callable
+def _collect(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """A WSGI application's whole response (moto's are complete byte strings)."""
+    started: list[Any] = []
+    written: list[bytes] = []
 
-        try:
-            result = self.server.app(environ, start_response)
-            try:
-                written.extend(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
-            return started[0], started[1], b"".join(written)
-        except Exception:
-            log.exception("error on request %s %s", self.command, self.path)
-            started.clear()
-            written.clear()
-            written.extend(InternalServerError()(environ, start_response))
-            return started[0], started[1], b"".join(written)
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return written.append  # the legacy write() callable
+
+    result = app(environ, start_response)
+    try:
+        written.extend(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return started[0], started[1], b"".join(written)
 
 
 def backend_app(service: str) -> Any:
@@ -130,12 +131,11 @@ def backend_app(service: str) -> Any:
     return app
 
 
-def serve(server: Any) -> None:
-    """`ThreadedMotoServer._server_entry` with this handler and `backend_app` (moto names both there)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-    from werkzeug.serving import make_server
+class KeepAliveMotoServer(ThreadedMotoServer):
+    """moto's threaded server with `KeepAliveHandler` and `backend_app` (moto names both in `_server_entry`)."""
 
-    server._server = make_server(server._ip_address, server._port, DomainDispatcherApplication(backend_app),
-                                 True, request_handler=KeepAliveHandler)
-    server._server_ready_event.set()
-    server._server.serve_forever()
+    def _server_entry(self) -> None:
+        self._server = make_server(self._ip_address, self._port, DomainDispatcherApplication(backend_app), True,
+                                   request_handler=KeepAliveHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()

@@ -18,7 +18,6 @@ The AWS CLI and boto3 then work against it unchanged with `--endpoint-url http:/
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -81,9 +80,8 @@ class EmbeddedStack:
     def start(self, ready: bool = True) -> EmbeddedStack:
         """Start the server, deploy, restore the state directory; `ready=False` keeps StartExecution refused
         and the pollers stopped until `ready()` (while the caller loads operational data)."""
-        from moto.server import ThreadedMotoServer  # moto is slow to import: only a started stack needs it
-
-        from skymarshal_local.emulator import keepalive
+        # moto is slow to import: only a started stack needs its server
+        from skymarshal_local.emulator.keepalive import KeepAliveMotoServer
 
         quiet_logs()
         if self.state_dir is not None:
@@ -102,8 +100,7 @@ class EmbeddedStack:
         RUNTIME.overrides = {k: v for k, v in LOCAL_ENV.items() if k.startswith("POWERTOOLS_")}
         RUNTIME.service_environment = {**{k: v for k, v in LOCAL_ENV.items() if k.startswith("AWS_")},
                                        "AWS_ENDPOINT_URL": self.endpoint_url}
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server._server_entry = functools.partial(keepalive.serve, self._server)  # type: ignore[method-assign]
+        self._server = KeepAliveMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         requests.post(
             f"{self.endpoint_url}/moto-api/config",
