@@ -271,6 +271,91 @@ def resolve_service_hosts_once() -> None:
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
+def parse_dynamodb_expressions_once() -> None:
+    """DynamoDB's condition and update expressions are parsed once per text, not at every request.
+
+    moto lexes and parses a ConditionExpression twice for each PutItem (the request handler, to check the
+    attribute names it uses, then the table, to evaluate it), and as often for UpdateItem, DeleteItem and
+    every item of TransactWriteItems: almost half of the server's time in a PutItem (cProfile of a decision's
+    writes), for the same few expressions. The result depends only on the expression, its names and its values,
+    and the tree is only read when it is evaluated against an item (each Operand computes a fresh value), so it
+    is kept, keyed by all three, with the names and values the parse found (moto checks them for unused
+    ones). An UpdateExpression is parsed twice per UpdateItem too; its tree is kept by its text: moto's
+    validator deep-copies it before it fills in names and values, and the request handler only reads it. An
+    expression that does not parse raises as before (errors are not cached)."""
+    import json
+
+    from moto.dynamodb.comparisons import ConditionExpressionParser  # on use: moto is slow to import
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    original = ConditionExpressionParser.parse
+    if getattr(original, "_once", False):
+        return
+
+    @functools.lru_cache(maxsize=4096)
+    def parsed(expression: str, names: str, values: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+        parser = ConditionExpressionParser(expression, json.loads(names), json.loads(values))
+        tree = original(parser)
+        return tree, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
+
+    def parse(self: Any) -> Any:
+        if not self.condition_expression:
+            return original(self)
+        try:
+            key = json.dumps(self.expression_attribute_names, sort_keys=True), json.dumps(
+                self.expression_attribute_values, sort_keys=True)
+        except (TypeError, ValueError):  # not the JSON of a request: parse it as moto does
+            return original(self)
+        tree, names_found, values_found = parsed(self.condition_expression, *key)
+        self.expr_attr_names_found.extend(names_found)
+        self.expr_attr_values_found.extend(values_found)
+        return tree
+
+    parse._once = True  # type: ignore[attr-defined]
+    ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
+    make = functools.lru_cache(maxsize=4096)(UpdateExpressionParser.make)
+    UpdateExpressionParser.make = staticmethod(make)  # type: ignore[method-assign,assignment]
+
+
+def list_response_methods_once() -> None:
+    """moto finds which actions a service's response class answers once per class, not at every request: it
+    lists the class's members with `inspect.getmembers` for each request (a twentieth of a PutItem's time).
+    Every patch is installed before the server answers its first request, so the list does not change."""
+    from moto.core import responses  # on use: moto is slow to import
+
+    if hasattr(responses.method_names_from_class, "cache_info"):
+        return
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[attr-defined]
+        responses.method_names_from_class)
+
+
+def look_up_backends_without_lock() -> None:
+    """A service's backend for an account that has one is looked up without moto's process-wide lock.
+
+    Every request looks up backends by account several times (the IAM backend to mark the caller's access key
+    as used, then the service's own), and moto's BackendDict takes its global lock for each lookup and scans the
+    list of every BackendDict in use with a Python-level `__eq__`: under a storm, with a thousand server threads,
+    the requests queued on that lock (a twentieth of the server's samples, py-spy). A region's backend is
+    already looked up without it once it exists (AccountSpecificBackend.__getitem__); this does the same for the
+    account. An account's entry is only ever added, whole, by moto's own creation under the lock, so an entry
+    found is the one the locked path would have returned; one not found is created by moto as before."""
+    from moto.core.base_backend import BackendDict  # on use: moto is slow to import
+
+    if getattr(BackendDict.__getitem__, "_without_lock", False):
+        return
+    create = BackendDict._create_account_specific_backend
+
+    def __getitem__(self: Any, account_id: str) -> Any:
+        try:
+            return dict.__getitem__(self, account_id)
+        except KeyError:
+            create(self, account_id)
+            return dict.__getitem__(self, account_id)
+
+    __getitem__._without_lock = True  # type: ignore[attr-defined]
+    BackendDict.__getitem__ = __getitem__  # type: ignore[method-assign,assignment]
+
+
 def stable_resource_names() -> None:
     """A stack's resources keep their physical names for the life of the stack, as on AWS (moto's
     CloudFormation draws a random suffix on every create): the suffix is derived from (stack name, logical id),
@@ -493,6 +578,9 @@ def install() -> None:
     parse_json_paths_once()
     parse_state_machines_once()
     resolve_service_hosts_once()
+    look_up_backends_without_lock()
+    parse_dynamodb_expressions_once()
+    list_response_methods_once()
     stable_resource_names()
     create_lambda_aliases_from_cloudformation()
     refuse_executions_while_loading()
