@@ -1,7 +1,7 @@
 """Benchmark: each Lambda handler's cold start (import + module-level init) in a fresh interpreter, as a new
 sandbox pays it, with the `-X importtime` breakdown of what it costs; and the package each function ships.
 
-Run: `PYTHONPATH=functions python benchmarks/bench_coldstart.py [--runs 7]`. The figure per handler is the
+Run: `PYTHONPATH=functions python benchmarks/bench_coldstart.py [--runs 11]`. The figure per handler is the
 lowest, over fresh interpreters, of the CPU time (user + system) of `import skymarshal.handlers.NAME`, against
 a 0.4 s budget; the median is printed and kept beside it. The import runs on one thread, so its CPU time is
 what other processes do not inflate, but on this VM the same import's CPU time still varies by up to 60 %
@@ -13,8 +13,9 @@ variability in Python's speed, but by other processes interfering"). The runs ar
 imports every handler once, so that a slow spell falls on one run of every handler rather than on all the runs
 of one handler (with the runs of one handler back to back, one spell moved a handler's least of 5 from 0.34 s
 to 0.55 s). The median wall time and the load average are kept too. The first row measures the same way what
-every handler imports before a line of its own (boto3, pydantic, Powertools with the X-Ray patch, with the
-garbage collector paused as skymarshal.handlers pauses it for a handler's import): the libraries' share of the
+every handler imports before a line of its own (boto3, pydantic and the model machinery pydantic imports when
+the first model class is defined, Powertools with the X-Ray patch, with the garbage collector paused as
+skymarshal.handlers pauses it for a handler's import): the libraries' share of the
 budget at the time of the run; each handler's "own code" is its figure minus that one.
 
 The environment is AWS's: the template's Globals (service, namespace, plugins off) and the Lambda variables,
@@ -22,8 +23,11 @@ LAMBDA_TASK_ROOT included, so Powertools' Tracer is *enabled* and patches botoco
 (POWERTOOLS_TRACE_DISABLED is not set; without LAMBDA_TASK_ROOT the Tracer would disable itself).
 
 The breakdown sums each imported module's own time (`self`) by what it belongs to (boto3/botocore, pydantic,
-Powertools, the X-Ray SDK, each skymarshal package, the rest), from the fastest run: the groups do not
-overlap and add up to the total. The package is functions/skymarshal plus functions/requirements.txt as
+Powertools, the X-Ray SDK, each skymarshal package, the rest), from one more run per handler made for it: the
+groups do not overlap and add up to that run's total. The timed runs go without `-X importtime`: the instrument
+writes a line per module (~1,000) and added 7-25 ms to the CPU time it was timing.
+
+The package is functions/skymarshal plus functions/requirements.txt as
 functions/Makefile installs it (boto3 and botocore are pinned there, so they are shipped); "loaded" is the
 part of it a handler's import reads.
 
@@ -98,12 +102,14 @@ GROUPS = {"boto3": "boto3+botocore", "botocore": "boto3+botocore", "s3transfer":
           "aws_lambda_powertools": "powertools", "aws_xray_sdk": "xray-sdk+wrapt", "wrapt": "xray-sdk+wrapt"}
 
 
-# What every handler imports before any line of its own: boto3, pydantic and Powertools' Logger, Metrics and
+# What every handler imports before any line of its own: boto3, pydantic with the machinery it imports for the
+# first model class (~0.05 s, paid by whichever model comes first), and Powertools' Logger, Metrics and
 # Tracer (patching botocore, as skymarshal.observability does), with the garbage collector paused as a handler's
 # import runs it (skymarshal.handlers). Measured the same way, it is the part of the budget that the libraries
 # take on this machine at the time of the run.
 LIBRARIES = ("import gc; gc.disable(); import boto3, pydantic; from aws_lambda_powertools import Logger, Metrics,"
-             " Tracer; Tracer(service='skymarshal', patch_modules=('botocore',)); Logger(service='skymarshal');"
+             " Tracer; pydantic.create_model('First', __config__=pydantic.ConfigDict(defer_build=True), x=(int, 0));"
+             " Tracer(service='skymarshal', patch_modules=('botocore',)); Logger(service='skymarshal');"
              " Metrics(namespace='SkyMarshal', service='skymarshal'); gc.freeze(); gc.enable()")
 LIBRARIES_NAME = "(libraries)"
 
@@ -119,8 +125,11 @@ def group(module: str) -> str:
     return GROUPS.get(parts[0], "stdlib+other")
 
 
-def cold_start(handler: str, pycache: str | None = None) -> tuple[float, float, Counter[str], set[str]]:
-    """One fresh interpreter; with `pycache`, bytecode is read only from that directory, never written."""
+def cold_start(handler: str, pycache: str | None = None, importtime: bool = False,
+               ) -> tuple[float, float, Counter[str], set[str]]:
+    """One fresh interpreter; with `pycache`, bytecode is read only from that directory, never written. With
+    `importtime`, the `-X importtime` breakdown too: only in a run of its own, since the instrument's own work
+    (a clock read and a line to stderr per module, ~1,000 modules) added 7-25 ms to the CPU time it would time."""
     from skymarshal.config import REQUIRED  # the template's variables, set to placeholders
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYDANTIC_"))}
@@ -128,7 +137,7 @@ def cold_start(handler: str, pycache: str | None = None) -> tuple[float, float, 
     if pycache:
         env |= {"PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": "1"}
     code = PACKAGE_ONLY.format(allowed=sorted(shipped_modules())) + CODE.format(statement(handler))
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env,
+    proc = subprocess.run([sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code], env=env,
                           capture_output=True, text=True, check=True, timeout=120)
     seconds, cpu, files, before = json.loads(proc.stdout.strip().splitlines()[-1])
     by_group: Counter[str] = Counter()
@@ -206,7 +215,7 @@ def bytecode(files: set[str], into: str, package: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per handler (interleaved rounds)")
+    parser.add_argument("--runs", type=int, default=11, help="fresh interpreters per handler (interleaved rounds)")
     args = parser.parse_args()
     files = package_files()
     package_mb = round(sum(files.values()) / 1e6, 1)
@@ -217,19 +226,20 @@ def main() -> None:
     names = [LIBRARIES_NAME, *HANDLERS]
     loaded = {name: cold_start(name)[3] for name in names}  # which files each import reads
     runs: dict[str, list[tuple[float, float, Counter[str], set[str]]]] = {name: [] for name in names}
-    with tempfile.TemporaryDirectory() as shipped:
-        bytecode(set().union(*loaded.values()), shipped, package=True)  # as deployed: every module compiled
-        # Rounds, each importing every handler once: a slow spell of the machine (they last seconds here) then
-        # falls on one run of every handler, not on all the runs of one (see the module docstring).
-        for _ in range(args.runs):
-            for name in names:
-                runs[name].append(cold_start(name, pycache=shipped))
+    shipped = tempfile.TemporaryDirectory()  # as deployed: every module compiled
+    shipped_dir = shipped.name
+    bytecode(set().union(*loaded.values()), shipped_dir, package=True)
+    # Rounds, each importing every handler once: a slow spell of the machine (they last seconds here) then
+    # falls on one run of every handler, not on all the runs of one (see the module docstring).
+    for _ in range(args.runs):
+        for name in names:
+            runs[name].append(cold_start(name, pycache=shipped_dir))
     libraries = min(r[1] for r in runs[LIBRARIES_NAME])
     print(f"{'handler':18} {'import+init':>11} {'median':>8} {'(wall)':>8} {'budget':>7}  {'':4}  {'no bytecode':>11}  "
           f"{'loaded':>8}  top -X importtime groups (self time)")
     for name in names:
         ordered = sorted(runs[name], key=lambda r: r[1])
-        _, cpu, by_group, files_read = ordered[0]  # the fastest run (by CPU time): the code's cost (docstring)
+        _, cpu, _, files_read = ordered[0]  # the fastest run (by CPU time): the code's cost (docstring)
         median_cpu = ordered[len(ordered) // 2][1]
         wall = statistics.median(r[0] for r in ordered)
         if name == LIBRARIES_NAME:
@@ -242,7 +252,7 @@ def main() -> None:
             continue
         real = {os.path.realpath(f) for f in files_read}
         loaded_mb = round(sum(size for path, size in files.items() if path in real) / 1e6, 1)
-        top = by_group.most_common(6)
+        top = cold_start(name, pycache=shipped_dir, importtime=True)[2].most_common(6)
         with tempfile.TemporaryDirectory() as prefix:
             bytecode(loaded[name], prefix, package=False)
             no_bytecode = cold_start(name, pycache=prefix)[1]
@@ -263,6 +273,7 @@ def main() -> None:
               + ", ".join(f"{n} {s:.3f}" for n, s in top), flush=True)
     print(f"package per function: {package_mb} MB unzipped (one shared CodeUri: the same for all "
           f"{len(HANDLERS)} handler modules); load average during the run: {load:.1f}")
+    shipped.cleanup()
     rows.append(row("package per function (unzipped, one shared CodeUri)", package_mb, "MB"))
     write("coldstart", {"budget_s": BUDGET_S, "runs": args.runs, "load_average": round(load, 2),
                         "tracing": "enabled (LAMBDA_TASK_ROOT set, POWERTOOLS_TRACE_DISABLED unset)",
