@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import uuid
 from typing import Any
 from urllib.parse import urlparse
@@ -58,3 +59,22 @@ def test_s3_head_delete_and_large_objects_keep_their_answers(stack: Any) -> None
     with pytest.raises(s3.exceptions.ClientError) as missing:
         s3.head_object(Bucket=bucket, Key=key)
     assert missing.value.response["Error"]["Code"] == "404"
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(stack: Any) -> None:
+    """botocore asks S3 for `Expect: 100-continue` on large uploads and sends the body only on the interim answer
+    (RFC 9110 §10.1.1): it must reach the client at once, not wait in the server's write buffer, and once."""
+    url = urlparse(stack.endpoint_url)
+    body = b'{"padding": "' + b"x" * 1000 + b'"}'
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: " + url.netloc.encode() + b"\r\nExpect: 100-continue\r\n"
+                     b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                     b"Authorization: " + SIGNED["Authorization"].encode() + b"\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        sock.settimeout(10)
+        assert sock.recv(25) == b"HTTP/1.1 100 Continue\r\n\r\n"  # before a byte of the body was sent
+        sock.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")  # the final answer, not a second interim one

@@ -66,10 +66,21 @@ class KeepAliveHandler(MotoRequestHandler):
     # Nagle's algorithm off (TCP_NODELAY, as urllib3 sets on its side): on a connection that stays open, the body
     # written after the headers waited for the client's delayed ACK, ~40 ms per request (a close used to flush it).
     disable_nagle_algorithm = True
+    # A buffered writer (socketserver's default is unbuffered): the status line, the headers and a body of up to
+    # this size leave in one send, where they took two (headers, then body), each a system call after which the
+    # thread waits for the interpreter lock again among the storm's thousand. run_wsgi and http.server's
+    # handle_one_request flush it at the end of every response.
+    wbufsize = 1 << 16
+
+    def handle_expect_100(self) -> bool:
+        """http.server answers `Expect: 100-continue` while it parses the request; the interim answer must leave
+        at once (the client sends the body only after it), not wait in the write buffer. Once: werkzeug's
+        run_wsgi, which this class replaces, sent a second one."""
+        answered = super().handle_expect_100()
+        self.wfile.flush()
+        return answered
 
     def run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.make_environ()
         chunked = bool(environ.get("wsgi.input_terminated"))
         body = _Body(environ["wsgi.input"], None if chunked else int(environ.get("CONTENT_LENGTH") or 0))
