@@ -25,7 +25,6 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    from skymarshal.stores.threads import THREAD_SK
     from skymarshal_local.operations import submit
 
     stack = start_stack(ApprovalTimeoutSeconds="3600")
@@ -66,21 +65,15 @@ def main() -> None:
                         stateMachineArn=target.state_machine_arn, statusFilter=status):
                     ended.update(e["name"] for e in page["executions"] if e["name"].startswith(prefix))
 
-        ddb = target.client("dynamodb")
-
         def newly_awaiting(since: str) -> str:
             """Threads that reached awaiting_approval after `since` (ISO updated_at): the ByStatus index's sort
             key bounds the query, so a poll reads what changed, not every thread decided so far."""
-            for page in ddb.get_paginator("query").paginate(
-                    TableName=target.outputs["CheckpointTableName"], IndexName="ByStatus",
-                    KeyConditionExpression="#s = :s AND updated_at > :since",
-                    ExpressionAttributeNames={"#s": "status"}, ProjectionExpression="PK, SK, updated_at",
-                    ExpressionAttributeValues={":s": {"S": "awaiting_approval"}, ":since": {"S": since}}):
-                for item in page["Items"]:
-                    thread_id, updated_at = item["PK"]["S"].split("#", 1)[-1], item["updated_at"]["S"]
-                    if item["SK"]["S"] == THREAD_SK and thread_id.startswith(prefix):
-                        decided.setdefault(thread_id, datetime.fromisoformat(updated_at))
-                    since = max(since, updated_at)
+            for thread in target.store.threads_by_status("awaiting_approval", limit=10 * args.events,
+                                                         updated_after=since):
+                thread_id = str(thread.get("thread_id") or thread["PK"].split("#", 1)[-1])
+                if thread_id.startswith(prefix):
+                    decided.setdefault(thread_id, datetime.fromisoformat(thread["updated_at"]))
+                since = max(since, thread["updated_at"])
             return since
 
         since = "0000"  # before any ISO timestamp (a key attribute cannot be empty)

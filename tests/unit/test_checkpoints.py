@@ -172,6 +172,18 @@ def test_status_index_lists_threads_without_a_scan(store: CheckpointStore) -> No
     assert "idx-1" in waiting and "idx-2" not in waiting and "idx-2" in failed
 
 
+def test_status_index_lists_only_threads_changed_after_a_time(store: CheckpointStore) -> None:
+    first = store.set_status(store.open_thread("after-1")["thread_id"], "escalated")
+    second = store.set_status(store.open_thread("after-2")["thread_id"], "escalated")
+
+    def listed(after: str) -> set[str]:
+        return {t["thread_id"] for t in store.threads_by_status("escalated", updated_after=after)}
+
+    assert {"after-1", "after-2"} <= listed("0000")
+    assert "after-1" not in listed(first["updated_at"])  # strictly after: a poll does not read it twice
+    assert not {"after-1", "after-2"} & listed(max(first["updated_at"], second["updated_at"]))
+
+
 def test_approval_is_decided_once_and_never_after_it_expires(store: CheckpointStore) -> None:
     store.put_approval("ap-1", "tok", "arn:x", {}, timeout_s=60)
     store.decide_approval("ap-1", "approved", "dm-1", "ok")

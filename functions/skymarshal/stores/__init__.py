@@ -62,8 +62,9 @@ class Store(CheckpointStore):
     def set_status(self, thread_id: str, status: ThreadStatus, **changes: Any) -> dict[str, Any]:
         return self.threads.set_status(thread_id, status, **changes)
 
-    def threads_by_status(self, status: ThreadStatus, limit: int = 100) -> list[dict[str, Any]]:
-        return self.threads.by_status(status, limit)
+    def threads_by_status(self, status: ThreadStatus, limit: int = 100, updated_after: str | None = None,
+                          ) -> list[dict[str, Any]]:
+        return self.threads.by_status(status, limit, updated_after)
 
     # -- pending approval ----------------------------------------------------------------------------------
     def put_approval(

@@ -81,14 +81,19 @@ class ThreadStore:
             raise CheckpointNotFound(f"thread {thread_id} does not exist")
         return self.update(thread_id, int(current["version"]), status=status, **changes)
 
-    def by_status(self, status: ThreadStatus, limit: int = 100) -> list[dict[str, Any]]:
-        """Threads in a status, newest first, at most `limit`, from the sparse ByStatus index (no scan)."""
+    def by_status(self, status: ThreadStatus, limit: int = 100, updated_after: str | None = None,
+                  ) -> list[dict[str, Any]]:
+        """Threads in a status, newest first, at most `limit`, from the sparse ByStatus index (no scan); with
+        `updated_after` (an ISO `updated_at`), only those that changed after it (the index's sort key)."""
+        condition, values = "#s = :s", {":s": str(status)}
+        if updated_after is not None:
+            condition, values = condition + " AND updated_at > :after", {**values, ":after": updated_after}
         with aws.dependency("list threads"):
             page = self._table.query(
                 IndexName="ByStatus",
-                KeyConditionExpression="#s = :s",
+                KeyConditionExpression=condition,
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": status},
+                ExpressionAttributeValues=values,
                 ScanIndexForward=False,
                 Limit=limit,
             )
