@@ -44,6 +44,12 @@ NOT_USED = {
     # an agent does not prepare, arbitrate or brief
     "agent": ["skymarshal.steps.prepare", "skymarshal.domain.arbitrator", "skymarshal.briefing",
               "skymarshal.knowledge"],
+    # the duty manager's API reads threads and commits holds: it builds no snapshot and runs no step
+    "approval_api": ["skymarshal.domain.operation.snapshot", "skymarshal.steps", "skymarshal.domain.agents",
+                     "skymarshal.domain.arbitrator", "skymarshal.knowledge"],
+    # starting a workflow checks the event and its flights, not what the steps build from them
+    "intake": ["skymarshal.domain.operation.snapshot", "skymarshal.steps", "skymarshal.domain.fleet",
+               "skymarshal.domain.agents"],
     # asking for and settling an approval does not arbitrate again or write the briefing
     **{handler: ["skymarshal.steps.arbitration", "skymarshal.domain.arbitrator", "skymarshal.domain.briefing",
                  "skymarshal.domain.agents", "skymarshal.knowledge", "skymarshal.steps.prepare"]
@@ -81,6 +87,28 @@ def test_the_prepare_step_loads_alone_and_stays_the_step_function_whoever_import
                    "print(json.dumps([type(steps.prepare).__name__, type(prepare).__name__, callable(parse_event),"
                    " 'skymarshal.domain.agents' in sys.modules, 'skymarshal.steps.decision' in sys.modules]))")
     assert loaded == ["function", "function", True, False, False]
+
+
+def test_a_package_name_loads_its_own_module_and_is_the_object_defined_there():
+    # skymarshal.lazy: `from skymarshal.domain.operation import Flight` reads the records, not the snapshot builder
+    # and the workflow models behind it; every re-exported name is the object of the module that defines it
+    loaded = fresh("import json, sys\nfrom skymarshal.domain.operation import Flight, flight_key\n"
+                   "first = sorted(m for m in sys.modules if m.startswith('skymarshal'))\n"
+                   "import importlib\nwrong = []\n"
+                   "for package in ('skymarshal.domain', 'skymarshal.domain.operation', 'skymarshal.steps'):\n"
+                   "    p = importlib.import_module(package)\n"
+                   "    for name in p.__all__:\n"
+                   "        value = getattr(p, name)\n"
+                   "        home = getattr(value, '__module__', None)\n"
+                   "        if home and getattr(importlib.import_module(home), name, value) is not value:\n"
+                   "            wrong.append(package + '.' + name)\n"
+                   "try:\n    p.no_such_name\nexcept AttributeError as e:\n    missing = str(e)\n"
+                   "print(json.dumps([first, wrong, missing]))")
+    first, wrong, missing = loaded
+    assert "skymarshal.domain.operation.records" in first
+    assert [m for m in first if m.endswith((".snapshot", ".document", ".reader")) or ".models" in m] == []
+    assert wrong == []
+    assert missing == "module 'skymarshal.steps' has no attribute 'no_such_name'"
 
 
 RESTORE = """

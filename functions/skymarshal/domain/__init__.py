@@ -9,8 +9,9 @@ seven agents' modules in every function (benchmarks/bench_coldstart.py).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from skymarshal.lazy import exports
 
 if TYPE_CHECKING:
     from .agents import assess, unavailable_view
@@ -48,9 +49,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:  # a submodule (`from skymarshal.domain import fleet`) is found by the import system
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, {name: f".{module}" for name, module in _WHERE.items()})

@@ -4,11 +4,14 @@ Regulation numbers (the FDP table, EU261 amounts, MEL intervals) are not here: t
 uses them. What is here is what an airline may legitimately set differently.
 """
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .operation import CostParameters, Snapshot
+from .operation import CostParameters
+
+if TYPE_CHECKING:  # a method's annotation: config imports the policy without the snapshot builder
+    from .operation import Snapshot
 
 ApprovalMode = Literal["always", "low_confidence", "cancellation", "cost_over_limit"]
 
@@ -91,7 +94,7 @@ class Policy(BaseModel):
     max_swap_options: int = Field(default=2, ge=0, le=10)
     max_rebooking_flights: int = Field(default=4, ge=1, le=20)
 
-    def costs(self, snapshot: Snapshot) -> CostParameters:
+    def costs(self, snapshot: "Snapshot") -> CostParameters:
         return self.cost_parameters or snapshot.cost_parameters
 
     def cold_chain_tolerance(self, temperature_class: str) -> int | None:

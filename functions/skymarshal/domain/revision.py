@@ -13,11 +13,15 @@ confirms
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..models import SAFETY_AGENTS, AgentName, AgentView, PeerReference, RecoveryOption, Revision
 from .agents import assess
 from .agents.common import business_confidence, prefer
-from .operation import Snapshot
-from .policy import Policy
+
+if TYPE_CHECKING:
+    from .operation import Snapshot
+    from .policy import Policy
 
 
 def _blocked(peers: list[AgentView]) -> dict[str, list[PeerReference]]:

@@ -18,10 +18,11 @@ after the module `skymarshal.steps.prepare` was loaded through it.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from skymarshal.lazy import exports
 
 if TYPE_CHECKING:
     from skymarshal.approvals import mask_token, pseudonym
@@ -90,12 +91,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:  # a submodule (`from skymarshal.steps import fleet`) is found by the import system
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _WHERE)
 
 
 class _Steps(ModuleType):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -39,9 +39,12 @@ from skymarshal import aws, opsdata
 from skymarshal.config import settings
 from skymarshal.domain import fleet
 from skymarshal.domain.fleet import Claim, Need
-from skymarshal.domain.operation import Booking, Snapshot
+from skymarshal.domain.operation import Booking
 from skymarshal.models import RecoveryOption
 from skymarshal.stores.dynamo import plain, utcnow
+
+if TYPE_CHECKING:
+    from skymarshal.domain.operation import Snapshot
 
 CLAIM_SK = "CLAIM"
 LEDGER_SK = "LEDGER"

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ...models import AgentName, AgentView, RecoveryOption
-from ..operation import Snapshot
-from ..policy import Policy
 
-Assessor = Callable[[Snapshot, list[RecoveryOption], Policy], AgentView]
+if TYPE_CHECKING:  # annotations only: recording a failed agent does not import the snapshot builder
+    from ..operation import Snapshot
+    from ..policy import Policy
+
+    Assessor = Callable[[Snapshot, list[RecoveryOption], Policy], AgentView]
 
 # Each agent's module is imported when that agent first runs: a sandbox of the agent function may serve only
 # some agents, and recording a failed agent (unavailable_view) needs none of their rules (cold start).

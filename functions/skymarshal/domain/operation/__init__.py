@@ -16,55 +16,78 @@
 - `Snapshot` is everything one disruption needs, read once and stored as one JSON checkpoint: a registry of the
   flights involved plus key lists, bookings aggregated except the connecting ones, which stay in detail.
 
-Everything is re-exported here: import from `skymarshal.domain.operation`.
+Everything is re-exported here: import from `skymarshal.domain.operation`. The names load their module on first
+use (skymarshal.lazy), so a function that reads flights does not import the snapshot builder and the workflow
+models behind it.
 """
 
 from __future__ import annotations
 
-from .document import OpsDataset, dataset_errors
-from .reader import InMemoryOpsReader, OpsReader
-from .records import (
-    CABIN_RANKS,
-    COCKPIT_RANKS,
-    FLIGHT_KEY,
-    FLIGHT_NUMBER,
-    IATA,
-    SCHEMA_VERSION,
-    Aircraft,
-    AircraftStatus,
-    AircraftType,
-    Airport,
-    Booking,
-    Cabin,
-    CargoShipment,
-    ConnectionType,
-    CostParameters,
-    CrewDuty,
-    CrewMember,
-    Defect,
-    Flight,
-    FlightStatus,
-    HandlingCode,
-    LoyaltyTier,
-    MelCategory,
-    MinimumConnectionTimes,
-    OnwardConnection,
-    Rank,
-    Record,
-    TemperatureClass,
-    flight_key,
-    split_flight_key,
-)
-from .snapshot import (
-    MAX_SWAP_CANDIDATES,
-    REBOOKING_HORIZON,
-    ROTATION_AFTER,
-    ROTATION_BEFORE,
-    BookingSummary,
-    Snapshot,
-    SnapshotError,
-    build_snapshot,
-)
+from typing import TYPE_CHECKING
+
+from skymarshal.lazy import exports
+
+if TYPE_CHECKING:
+    from .document import OpsDataset, dataset_errors
+    from .reader import InMemoryOpsReader, OpsReader
+    from .records import (
+        CABIN_RANKS,
+        COCKPIT_RANKS,
+        FLIGHT_KEY,
+        FLIGHT_NUMBER,
+        IATA,
+        SCHEMA_VERSION,
+        Aircraft,
+        AircraftStatus,
+        AircraftType,
+        Airport,
+        Booking,
+        Cabin,
+        CargoShipment,
+        ConnectionType,
+        CostParameters,
+        CrewDuty,
+        CrewMember,
+        Defect,
+        Flight,
+        FlightStatus,
+        HandlingCode,
+        LoyaltyTier,
+        MelCategory,
+        MinimumConnectionTimes,
+        OnwardConnection,
+        Rank,
+        Record,
+        TemperatureClass,
+        flight_key,
+        split_flight_key,
+    )
+    from .snapshot import (
+        MAX_SWAP_CANDIDATES,
+        REBOOKING_HORIZON,
+        ROTATION_AFTER,
+        ROTATION_BEFORE,
+        BookingSummary,
+        Snapshot,
+        SnapshotError,
+        build_snapshot,
+    )
+
+_WHERE = {
+    **dict.fromkeys(("OpsDataset", "dataset_errors"), ".document"),
+    **dict.fromkeys(("InMemoryOpsReader", "OpsReader"), ".reader"),
+    **dict.fromkeys((
+        "CABIN_RANKS", "COCKPIT_RANKS", "FLIGHT_KEY", "FLIGHT_NUMBER", "IATA", "SCHEMA_VERSION", "Aircraft",
+        "AircraftStatus", "AircraftType", "Airport", "Booking", "Cabin", "CargoShipment", "ConnectionType",
+        "CostParameters", "CrewDuty", "CrewMember", "Defect", "Flight", "FlightStatus", "HandlingCode",
+        "LoyaltyTier", "MelCategory", "MinimumConnectionTimes", "OnwardConnection", "Rank", "Record",
+        "TemperatureClass", "flight_key", "split_flight_key",
+    ), ".records"),
+    **dict.fromkeys((
+        "MAX_SWAP_CANDIDATES", "REBOOKING_HORIZON", "ROTATION_AFTER", "ROTATION_BEFORE", "BookingSummary",
+        "Snapshot", "SnapshotError", "build_snapshot",
+    ), ".snapshot"),
+}
 
 __all__ = [
     "CABIN_RANKS",
@@ -110,3 +133,5 @@ __all__ = [
     "flight_key",
     "split_flight_key",
 ]
+
+__getattr__ = exports(__name__, _WHERE)
