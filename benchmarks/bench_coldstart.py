@@ -27,6 +27,13 @@ Powertools, the X-Ray SDK, each skymarshal package, the rest), from one more run
 groups do not overlap and add up to that run's total. The timed runs go without `-X importtime`: the instrument
 writes a line per module (~1,000) and added 7-25 ms to the CPU time it was timing.
 
+"instructions" is the number of machine instructions the import executes, counted by valgrind (callgrind) in
+one more fresh interpreter per handler, less those of an interpreter that imports nothing: unlike time, it does
+not depend on the hour of the VM (the same import gives the same count to within 0.1 %), so it is the figure to
+compare between runs and between handlers, and "own" is exactly the handler's share beyond the libraries row.
+It is measured when valgrind is installed (apt install valgrind; `--no-instructions` skips it) and never decides
+pass or miss: the budget is time.
+
 The package is functions/skymarshal plus functions/requirements.txt as
 functions/Makefile installs it (boto3 and botocore are pinned there, so they are shipped); "loaded" is the
 part of it a handler's import reads.
@@ -51,6 +58,7 @@ import json
 import os
 import py_compile
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -148,6 +156,35 @@ def cold_start(handler: str, pycache: str | None = None, importtime: bool = Fals
     return seconds, cpu, by_group, set(files)
 
 
+def mega(count: int | None) -> float | None:
+    return None if count is None else round(count / 1e6, 1)
+
+
+def instructions(statements: list[str], pycache: str) -> dict[str, int]:
+    """Machine instructions each statement's import executes (valgrind's callgrind, deterministic), less those of
+    the same fresh interpreter importing nothing; two at a time (each run takes ~20 s under valgrind)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skymarshal.config import REQUIRED
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYDANTIC_"))}
+    env = {**env, **{name: f"bench-{name.lower()}" for name in REQUIRED}, **ENV, "PYTHONPATH": str(ROOT / "functions"),
+           "PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    preamble = PACKAGE_ONLY.format(allowed=sorted(shipped_modules()))
+
+    def count(statement: str) -> int:
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                               "-c", preamble + statement], env=env, capture_output=True, text=True, timeout=600)
+        found = re.findall(r"Collected : (\d+)", proc.stderr)
+        if proc.returncode != 0 or not found:
+            raise RuntimeError(f"valgrind could not count {statement!r}: {proc.stderr[-500:]}")
+        return int(found[-1])
+
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(pool.map(count, ["pass", *statements]))
+    return {statement: n - counts[0] for statement, n in zip(statements, counts[1:], strict=True)}
+
+
 def distributions() -> list[metadata.Distribution]:
     """functions/requirements.txt and what they require (the tracer extra included), as installed here."""
     names = [re.split(r"[\[=<> ]", r.strip())[0] for r in (ROOT / "functions" / "requirements.txt").read_text()
@@ -216,6 +253,7 @@ def bytecode(files: set[str], into: str, package: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=11, help="fresh interpreters per handler (interleaved rounds)")
+    parser.add_argument("--no-instructions", action="store_true", help="skip the valgrind instruction counts")
     args = parser.parse_args()
     files = package_files()
     package_mb = round(sum(files.values()) / 1e6, 1)
@@ -235,8 +273,16 @@ def main() -> None:
         for name in names:
             runs[name].append(cold_start(name, pycache=shipped_dir))
     libraries = min(r[1] for r in runs[LIBRARIES_NAME])
+    counted: dict[str, int] = {}
+    if args.no_instructions or not shutil.which("valgrind"):
+        print("instructions: not counted (" + ("--no-instructions" if args.no_instructions else
+              "valgrind is not installed: apt install valgrind") + ")", flush=True)
+    else:
+        by_statement = instructions([statement(name) for name in names], shipped_dir)
+        counted = {name: by_statement[statement(name)] for name in names}
+    lib_ir = counted.get(LIBRARIES_NAME)
     print(f"{'handler':18} {'import+init':>11} {'median':>8} {'(wall)':>8} {'budget':>7}  {'':4}  {'no bytecode':>11}  "
-          f"{'loaded':>8}  top -X importtime groups (self time)")
+          f"{'loaded':>8}  {'instr':>7} {'own':>6}  top -X importtime groups (self time)")
     for name in names:
         ordered = sorted(runs[name], key=lambda r: r[1])
         _, cpu, _, files_read = ordered[0]  # the fastest run (by CPU time): the code's cost (docstring)
@@ -246,9 +292,9 @@ def main() -> None:
             rows.append(row(f"cold start, libraries only: least of {args.runs}, median {median_cpu:.2f} s",
                             round(cpu, 3), "s"))
             results[name] = {"cpu_s": [round(r[1], 3) for r in runs[name]], "min_cpu_s": round(cpu, 3),
-                             "median_cpu_s": round(median_cpu, 3)}
-            print(f"{name:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s  (what every handler imports first)",
-                  flush=True)
+                             "median_cpu_s": round(median_cpu, 3), "instructions_m": mega(lib_ir)}
+            print(f"{name:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s  (what every handler imports first)"
+                  + (f"  {mega(lib_ir):6.0f}M" if lib_ir else ""), flush=True)
             continue
         real = {os.path.realpath(f) for f in files_read}
         loaded_mb = round(sum(size for path, size in files.items() if path in real) / 1e6, 1)
@@ -264,12 +310,17 @@ def main() -> None:
                          "wall_s": [round(r[0], 3) for r in runs[name]], "median_wall_s": round(wall, 3),
                          "ok": ok, "self_time_by_group_s": {n: round(s, 3) for n, s in top},
                          "package_mb": package_mb, "loaded_mb": loaded_mb,
-                         "no_bytecode_s": round(no_bytecode, 3), "own_s": round(cpu - libraries, 3)}
+                         "no_bytecode_s": round(no_bytecode, 3), "own_s": round(cpu - libraries, 3),
+                         "instructions_m": mega(counted.get(name)),
+                         "own_instructions_m": mega(counted[name] - lib_ir) if counted and lib_ir else None}
+        ir = (f", {mega(counted[name]):.0f} M instructions ({mega(counted[name] - lib_ir):.0f} M own)"
+              if counted and lib_ir else "")
         rows.append(row(f"cold start {name}: least of {args.runs}, median {median_cpu:.2f}, own code "
-                        f"{cpu - libraries:.2f} s", round(cpu, 3), "s", BUDGET_S))
+                        f"{cpu - libraries:.2f} s{ir}", round(cpu, 3), "s", BUDGET_S))
         print(f"{name:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  "
               f"{'pass' if ok else 'MISS'}  "
               f"{no_bytecode:10.3f}s  {loaded_mb:5.1f} MB  "
+              + (f"{mega(counted[name]):6.0f}M {mega(counted[name] - lib_ir):5.0f}M  " if counted and lib_ir else "")
               + ", ".join(f"{n} {s:.3f}" for n, s in top), flush=True)
     print(f"package per function: {package_mb} MB unzipped (one shared CodeUri: the same for all "
           f"{len(HANDLERS)} handler modules); load average during the run: {load:.1f}")
