@@ -221,6 +221,65 @@ def parse_json_paths_once() -> None:
             module.parse = functools.lru_cache(maxsize=4096)(module.parse)  # type: ignore[attr-defined]
 
 
+# The modules of moto's Step Functions engine that `import copy` (moto 5.2.5; tests/unit/test_emulator_patches.py
+# checks the list against the installed moto, so an upgrade that adds one is noticed).
+ENGINE_MODULES_THAT_COPY = tuple(f"moto.stepfunctions.parser.{name}" for name in (
+    "asl.component.common.path.result_path",
+    "asl.component.common.string.string_expression",
+    "asl.component.intrinsic.function.statesfunction.json_manipulation.json_merge",
+    "asl.component.state.exec.execute_state",
+    "asl.component.state.exec.state_map.item_reader.item_reader_decl",
+    "asl.component.state.exec.state_map.iteration.job",
+    "asl.component.state.exec.state_map.result_writer.result_writer_decl",
+    "asl.component.state.exec.state_map.state_map",
+    "asl.component.state.exec.state_parallel.state_parallel",
+    "asl.component.state.exec.state_task.mock_eval_utils",
+    "asl.component.state.exec.state_task.service.state_task_service",
+    "asl.eval.environment",
+    "asl.eval.event.event_manager",
+    "asl.eval.states",
+    "backend.alias",
+    "models",
+))  # and `provider`, LocalStack's, which moto never imports (it needs the localstack package)
+
+
+def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A copy of a JSON value (dicts, lists, strings, numbers, booleans, null) that shares nothing mutable with
+    it; anything else is copied by `copy.deepcopy`. Written here because the standard library has no copy for
+    plain data: `deepcopy` keeps a memo of every object, for shared references and cycles that JSON cannot
+    have, and looks up a copier for each value, several times slower on state data."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    import copy
+
+    return copy.deepcopy(value, memo)
+
+
+def copy_state_data_as_json() -> None:
+    """The Step Functions engine copies state data with `json_copy`, not `copy.deepcopy`.
+
+    moto's engine copies a state's input, result and context at every step (`States.reset`, `_extract`, each
+    JsonPath and ResultPath, each Lambda task's payload): a CPU profile of the server process over three
+    decisions had `deepcopy` first by far, ahead of everything DynamoDB does. State data is JSON: the workflow's
+    input and each task's output, parsed from JSON text (https://docs.aws.amazon.com/step-functions/latest/dg/
+    concepts-input-output-filtering.html), so a JSON copy is the same copy, isolated as before (a state that
+    changes its data never changes another's); any other object in it is still deep-copied."""
+    import copy
+    import importlib
+    import types
+
+    shim = types.SimpleNamespace(deepcopy=json_copy, copy=copy.copy)
+    for name in ENGINE_MODULES_THAT_COPY:
+        module = importlib.import_module(name)
+        if module.copy is copy:  # type: ignore[attr-defined]
+            module.copy = shim  # type: ignore[attr-defined]
+
+
 def parse_state_machines_once() -> None:
     """The engine parses a state machine's definition once, not at every StartExecution. moto builds the
     ANTLR parse tree and the evaluation components of the whole definition for each execution: about 0.2 s
@@ -577,6 +636,7 @@ def install() -> None:
     reuse_asl_engine_clients()
     parse_json_paths_once()
     parse_state_machines_once()
+    copy_state_data_as_json()
     resolve_service_hosts_once()
     look_up_backends_without_lock()
     parse_dynamodb_expressions_once()

@@ -117,7 +117,8 @@ def _path(env: Environment) -> Path:
 def _note_state_entered(original: Any) -> Any:
     @functools.wraps(original)
     def _eval_body(self: CommonStateField, env: Environment) -> None:
-        env._sm_entered = (self.name, copy.deepcopy(env.states.get_input()))  # type: ignore[attr-defined]
+        # get_input() returns a copy of the state's input (moto's States._extract)
+        env._sm_entered = (self.name, env.states.get_input())  # type: ignore[attr-defined]
         original(self, env)
 
     return _eval_body
