@@ -435,3 +435,40 @@ def test_the_direct_loader_refuses_what_put_item_refuses(item: dict[str, Any], e
         with pytest.raises(MockValidationException, match=error):
             fastdynamo.load_items_direct(direct, [item])
         aws.reset()
+
+
+def _put_near_the_limit(patched: bool) -> list[str]:
+    """PutItem of items around moto's item size limit (405,000 bytes of names and values), with moto's own Item
+    or this module's: what each answers, and whether a nested item reads back as it was written."""
+    from botocore.exceptions import ClientError
+
+    outcomes = []
+    with offline_aws(), mock_aws():
+        if patched:
+            fastdynamo.install()
+        try:
+            client = boto3.client("dynamodb")
+            name = f"size-{uuid.uuid4().hex[:8]}"
+            client.create_table(TableName=name, **table_definition("OpsDataTable"))
+            key = {"PK": {"S": "X"}, "SK": {"S": "Y"}}  # 2 + 1 + 2 + 1 bytes of names and values
+            for total in (404_999, 405_000, 405_001, 420_000):
+                filler = "x" * (total - 6 - len("doc"))
+                try:
+                    client.put_item(TableName=name, Item={**key, "doc": {"S": filler}})
+                    outcomes.append("stored")
+                except ClientError as error:
+                    outcomes.append(error.response["Error"]["Message"])
+            nested = {"m": {"M": {"a": {"L": [{"N": "1"}, {"S": "s"}, {"M": {"b": {"BOOL": True}}}]}}},
+                      "ss": {"SS": ["p", "q"]}, "n": {"NULL": True}}
+            client.put_item(TableName=name, Item={**key, **nested})
+            outcomes.append(str(client.get_item(TableName=name, Key=key)["Item"] == {**key, **nested}))
+        finally:
+            fastdynamo.uninstall()
+    return outcomes
+
+
+def test_an_item_is_sized_once_with_moto_s_limit_and_error():
+    patched = _put_near_the_limit(patched=True)
+    assert patched == _put_near_the_limit(patched=False)
+    assert patched[:2] == ["stored", "stored"] and patched[4] == "True"
+    assert all("Item size has exceeded the maximum allowed size" in message for message in patched[2:4])
