@@ -13,7 +13,7 @@ import json
 import statistics
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from _common import row, seed, start_stack, target_for, write
 
@@ -65,18 +65,19 @@ def main() -> None:
                         stateMachineArn=target.state_machine_arn, statusFilter=status):
                     ended.update(e["name"] for e in page["executions"] if e["name"].startswith(prefix))
 
-        def newly_awaiting(since: str) -> str:
-            """Threads that reached awaiting_approval after `since` (ISO updated_at): the ByStatus index's sort
-            key bounds the query, so a poll reads what changed, not every thread decided so far."""
+        def note_awaiting(since: str) -> None:
+            """Threads awaiting approval that changed after `since`, the storm's start: the ByStatus index's
+            sort key bounds the query to this storm's threads. The bound does not move with what a poll saw:
+            each Lambda stamps updated_at before its write lands, so a later poll can find a thread stamped
+            before the newest one an earlier poll saw (a moving bound lost such threads, and the bench then
+            waited for them until its deadline)."""
             for thread in target.store.threads_by_status("awaiting_approval", limit=10 * args.events,
                                                          updated_after=since):
                 thread_id = str(thread.get("thread_id") or thread["PK"].split("#", 1)[-1])
                 if thread_id.startswith(prefix):
                     decided.setdefault(thread_id, datetime.fromisoformat(thread["updated_at"]))
-                since = max(since, thread["updated_at"])
-            return since
 
-        since = "0000"  # before any ISO timestamp (a key attribute cannot be empty)
+        since = sent_at.astimezone(UTC).isoformat()  # as the store writes updated_at
         # The observer runs in the emulator's process and shares its interpreter lock: it polls gently. The
         # decision time is the thread's own updated_at (written when it reached awaiting_approval), so the poll
         # interval changes when the loop notices, not the latencies measured.
@@ -85,7 +86,7 @@ def main() -> None:
             if polls % 5 == 0:
                 look_for_ends()
             polls += 1
-            since = newly_awaiting(since)
+            note_awaiting(since)
             if len(decided) + len(ended) + len(refused) < args.events:
                 time.sleep(2.0)
         look_for_ends()
