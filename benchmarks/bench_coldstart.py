@@ -133,19 +133,26 @@ def group(module: str) -> str:
     return GROUPS.get(parts[0], "stdlib+other")
 
 
-def cold_start(handler: str, pycache: str | None = None, importtime: bool = False,
-               ) -> tuple[float, float, Counter[str], set[str]]:
-    """One fresh interpreter; with `pycache`, bytecode is read only from that directory, never written. With
-    `importtime`, the `-X importtime` breakdown too: only in a run of its own, since the instrument's own work
-    (a clock read and a line to stderr per module, ~1,000 modules) added 7-25 ms to the CPU time it would time."""
-    from skymarshal.config import REQUIRED  # the template's variables, set to placeholders
+def sandbox_env(pycache: str | None) -> dict[str, str]:
+    """A fresh interpreter's environment: AWS's (ENV), the template's variables set to placeholders, the
+    package on the path; with `pycache`, bytecode read only from that directory, never written."""
+    from skymarshal.config import REQUIRED
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYDANTIC_"))}
     env = {**env, **{name: f"bench-{name.lower()}" for name in REQUIRED}, **ENV, "PYTHONPATH": str(ROOT / "functions")}
     if pycache:
         env |= {"PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": "1"}
+    return env
+
+
+def cold_start(handler: str, pycache: str | None = None, importtime: bool = False,
+               ) -> tuple[float, float, Counter[str], set[str]]:
+    """One fresh interpreter; with `pycache`, bytecode is read only from that directory, never written. With
+    `importtime`, the `-X importtime` breakdown too: only in a run of its own, since the instrument's own work
+    (a clock read and a line to stderr per module, ~1,000 modules) added 7-25 ms to the CPU time it would time."""
     code = PACKAGE_ONLY.format(allowed=sorted(shipped_modules())) + CODE.format(statement(handler))
-    proc = subprocess.run([sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code], env=env,
+    proc = subprocess.run([sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code],
+                          env=sandbox_env(pycache),
                           capture_output=True, text=True, check=True, timeout=120)
     seconds, cpu, files, before = json.loads(proc.stdout.strip().splitlines()[-1])
     by_group: Counter[str] = Counter()
@@ -165,11 +172,7 @@ def instructions(statements: list[str], pycache: str) -> dict[str, int]:
     the same fresh interpreter importing nothing; two at a time (each run takes ~20 s under valgrind)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from skymarshal.config import REQUIRED
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYDANTIC_"))}
-    env = {**env, **{name: f"bench-{name.lower()}" for name in REQUIRED}, **ENV, "PYTHONPATH": str(ROOT / "functions"),
-           "PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    env = {**sandbox_env(pycache), "PYTHONHASHSEED": "0"}
     preamble = PACKAGE_ONLY.format(allowed=sorted(shipped_modules()))
 
     def count(statement: str) -> int:
@@ -264,7 +267,8 @@ def main() -> None:
     names = [LIBRARIES_NAME, *HANDLERS]
     loaded = {name: cold_start(name)[3] for name in names}  # which files each import reads
     runs: dict[str, list[tuple[float, float, Counter[str], set[str]]]] = {name: [] for name in names}
-    shipped = tempfile.TemporaryDirectory()  # as deployed: every module compiled
+    # as deployed: every module compiled (removed at the end, or by TemporaryDirectory's finalizer on an error)
+    shipped = tempfile.TemporaryDirectory()
     shipped_dir = shipped.name
     bytecode(set().union(*loaded.values()), shipped_dir, package=True)
     # Rounds, each importing every handler once: a slow spell of the machine (they last seconds here) then
@@ -302,6 +306,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as prefix:
             bytecode(loaded[name], prefix, package=False)
             no_bytecode = cold_start(name, pycache=prefix)[1]
+        own_ir = counted[name] - lib_ir if counted and lib_ir else None
         ok = cpu <= BUDGET_S
         if not ok:
             missed.append(name)
@@ -312,19 +317,18 @@ def main() -> None:
                          "package_mb": package_mb, "loaded_mb": loaded_mb,
                          "no_bytecode_s": round(no_bytecode, 3), "own_s": round(cpu - libraries, 3),
                          "instructions_m": mega(counted.get(name)),
-                         "own_instructions_m": mega(counted[name] - lib_ir) if counted and lib_ir else None}
-        ir = (f", {mega(counted[name]):.0f} M instructions ({mega(counted[name] - lib_ir):.0f} M own)"
-              if counted and lib_ir else "")
+                         "own_instructions_m": mega(own_ir)}
+        ir = f", {mega(counted[name]):.0f} M instructions ({mega(own_ir):.0f} M own)" if own_ir is not None else ""
         rows.append(row(f"cold start {name}: least of {args.runs}, median {median_cpu:.2f}, own code "
                         f"{cpu - libraries:.2f} s{ir}", round(cpu, 3), "s", BUDGET_S))
         print(f"{name:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  "
               f"{'pass' if ok else 'MISS'}  "
               f"{no_bytecode:10.3f}s  {loaded_mb:5.1f} MB  "
-              + (f"{mega(counted[name]):6.0f}M {mega(counted[name] - lib_ir):5.0f}M  " if counted and lib_ir else "")
+              + (f"{mega(counted[name]):6.0f}M {mega(own_ir):5.0f}M  " if own_ir is not None else "")
               + ", ".join(f"{n} {s:.3f}" for n, s in top), flush=True)
+    shipped.cleanup()
     print(f"package per function: {package_mb} MB unzipped (one shared CodeUri: the same for all "
           f"{len(HANDLERS)} handler modules); load average during the run: {load:.1f}")
-    shipped.cleanup()
     rows.append(row("package per function (unzipped, one shared CodeUri)", package_mb, "MB"))
     write("coldstart", {"budget_s": BUDGET_S, "runs": args.runs, "load_average": round(load, 2),
                         "tracing": "enabled (LAMBDA_TASK_ROOT set, POWERTOOLS_TRACE_DISABLED unset)",

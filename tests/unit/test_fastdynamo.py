@@ -439,7 +439,10 @@ def test_the_direct_loader_refuses_what_put_item_refuses(item: dict[str, Any], e
 
 def _put_near_the_limit(patched: bool) -> list[str]:
     """PutItem of items around moto's item size limit (405,000 bytes of names and values), with moto's own Item
-    or this module's: what each answers, and whether a nested item reads back as it was written."""
+    or this module's: what each answers, and whether a nested item reads back as it was written. The limit is
+    moto's, kept as it was: DynamoDB documents 400 KB of attribute names and values (409,600 bytes;
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items), so moto,
+    and the embedded stack with it, refuses items of 405,001-409,600 bytes that DynamoDB stores."""
     from botocore.exceptions import ClientError
 
     outcomes = []

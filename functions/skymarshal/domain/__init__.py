@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     from .revision import revise
 
 _WHERE = {
-    "assess": "agents", "unavailable_view": "agents",
-    "GuidanceLookup": "arbitrator", "approval_requirement": "arbitrator", "arbitrate": "arbitrator",
-    "InMemoryOpsReader": "operation", "OpsDataset": "operation", "OpsReader": "operation", "Snapshot": "operation",
-    "SnapshotError": "operation", "build_snapshot": "operation",
-    "generate_options": "options",
-    "Policy": "policy",
-    "revise": "revision",
+    "assess": ".agents", "unavailable_view": ".agents",
+    "GuidanceLookup": ".arbitrator", "approval_requirement": ".arbitrator", "arbitrate": ".arbitrator",
+    "InMemoryOpsReader": ".operation", "OpsDataset": ".operation", "OpsReader": ".operation", "Snapshot": ".operation",
+    "SnapshotError": ".operation", "build_snapshot": ".operation",
+    "generate_options": ".options",
+    "Policy": ".policy",
+    "revise": ".revision",
 }
 
 __all__ = [
@@ -49,4 +49,4 @@ __all__ = [
 ]
 
 
-__getattr__ = exports(__name__, {name: f".{module}" for name, module in _WHERE.items()})
+__getattr__ = exports(__name__, _WHERE)

@@ -6,6 +6,7 @@ inside each function (see the package docstring: it is slow to import).
 
 from __future__ import annotations
 
+import copy
 import functools
 import sys
 import threading
@@ -221,7 +222,7 @@ def parse_json_paths_once() -> None:
             module.parse = functools.lru_cache(maxsize=4096)(module.parse)  # type: ignore[attr-defined]
 
 
-# The modules of moto's Step Functions engine that `import copy` (moto 5.2.5; tests/unit/test_emulator_patches.py
+# The modules of moto's Step Functions engine that `import copy` (moto 5.2.5; tests/unit/test_json_copy.py
 # checks the list against the installed moto, so an upgrade that adds one is noticed).
 ENGINE_MODULES_THAT_COPY = tuple(f"moto.stepfunctions.parser.{name}" for name in (
     "asl.component.common.path.result_path",
@@ -255,8 +256,6 @@ def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         return [json_copy(item) for item in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
-    import copy
-
     return copy.deepcopy(value, memo)
 
 
@@ -269,7 +268,6 @@ def copy_state_data_as_json() -> None:
     input and each task's output, parsed from JSON text (https://docs.aws.amazon.com/step-functions/latest/dg/
     concepts-input-output-filtering.html), so a JSON copy is the same copy, isolated as before (a state that
     changes its data never changes another's); any other object in it is still deep-copied."""
-    import copy
     import importlib
     import types
 
