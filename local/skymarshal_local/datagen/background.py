@@ -23,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from skymarshal_local.collector import collector_paused
+
 DEADLINE_S = 600.0  # a 1,000-flight day takes ~6 s on 2 cores; a stuck child is reported, never waited on forever
 
 
@@ -48,12 +50,13 @@ def generate(scale: float) -> GeneratedDay:
     from skymarshal_local.datagen import generate_day
 
     started = time.perf_counter()
-    day = generate_day(scale=scale)
-    entities: Counter[str] = Counter()
-    items = []
-    for entity, item in dataset_items(day):
-        entities[entity] += 1
-        items.append(item)
+    with collector_paused():  # the day, then its items: long-lived containers, no cycles (the collector module)
+        day = generate_day(scale=scale)
+        entities: Counter[str] = Counter()
+        items = []
+        for entity, item in dataset_items(day):
+            entities[entity] += 1
+            items.append(item)
     summary = {"flights": len(day.flights), "aircraft": len(day.aircraft), "crew": len(day.crew),
                "bookings": len(day.bookings), "cargo": len(day.cargo)}
     return GeneratedDay(scale, items, dict(entities), summary, time.perf_counter() - started)
@@ -80,7 +83,8 @@ class DayInBackground:
             tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise RuntimeError(f"generating the hub day (scale {self.scale}) failed "
                                f"(exit {self.process.returncode}): {tail[0]}")
-        day = pickle.loads(out)  # our own child's answer on a private pipe
+        with collector_paused():  # 165,000 dicts for the table: the collector would only rescan them
+            day = pickle.loads(out)  # our own child's answer on a private pipe
         if not isinstance(day, GeneratedDay):
             raise RuntimeError("generating the hub day: the child answered something else")
         return day
@@ -92,8 +96,9 @@ class DayInBackground:
 
 
 def main(argv: list[str]) -> int:
-    day = generate(float(argv[1]))
-    sys.stdout.buffer.write(pickle.dumps(day, protocol=pickle.HIGHEST_PROTOCOL))
+    with collector_paused(keep=True):  # the child ends with its answer: nothing it builds needs collecting
+        day = generate(float(argv[1]))
+        sys.stdout.buffer.write(pickle.dumps(day, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
     return 0
 

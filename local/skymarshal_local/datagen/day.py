@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from skymarshal.domain.operation import CostParameters, OpsDataset
+from skymarshal_local.collector import collector_paused
 from skymarshal_local.datagen.commercial import book_passengers, load_cargo
 from skymarshal_local.datagen.crew import Roster
 from skymarshal_local.datagen.fleet import aircraft_records, aircraft_type_records, build_fleet, fly_rotations
@@ -44,32 +45,33 @@ def generate_day(day: date = DEFAULT_DAY, seed: int = 7, scale: float = 1.0) -> 
     The steps draw from one random stream in this order; reordering them changes the day."""
     if scale <= 0:
         raise ValueError("scale must be positive")
-    rng = random.Random(seed * 1_000_003 + day.toordinal())
-    t0 = datetime.combine(day, time(0), tzinfo=UTC)
-    net = build_network(day, rng, scale)
-    tails = build_fleet(net, t0, scale)
-    legs = fly_rotations(net, tails, t0 + HORIZON)
-    number_flights(legs)
-    roster = Roster(net, t0)
-    roster.roster(tails)
-    roster.near_limit_on_sample(legs)
-    roster.reserves(legs)
-    bookings = book_passengers(net, legs)
-    cargo = load_cargo(rng, day, legs)
-    document = {
-        "generated_at": t0,
-        "airline": AIRLINE,
-        "airports": [a.model_dump() for a in net.airports.values()],
-        "aircraft_types": aircraft_type_records(tails),
-        "aircraft": aircraft_records(rng, day, tails),  # draws the MEL history: after the cargo
-        "flights": _flight_records(net, legs),
-        "crew": roster.crew_records(),
-        "duties": roster.duty_records_sorted(),
-        "bookings": bookings,
-        "cargo": cargo,
-        "cost_parameters": CostParameters().model_dump(),
-    }
-    return OpsDataset.model_validate(document)
+    with collector_paused():  # ~165,000 long-lived records: the collector only rescanned them
+        rng = random.Random(seed * 1_000_003 + day.toordinal())
+        t0 = datetime.combine(day, time(0), tzinfo=UTC)
+        net = build_network(day, rng, scale)
+        tails = build_fleet(net, t0, scale)
+        legs = fly_rotations(net, tails, t0 + HORIZON)
+        number_flights(legs)
+        roster = Roster(net, t0)
+        roster.roster(tails)
+        roster.near_limit_on_sample(legs)
+        roster.reserves(legs)
+        bookings = book_passengers(net, legs)
+        cargo = load_cargo(rng, day, legs)
+        document = {
+            "generated_at": t0,
+            "airline": AIRLINE,
+            "airports": [a.model_dump() for a in net.airports.values()],
+            "aircraft_types": aircraft_type_records(tails),
+            "aircraft": aircraft_records(rng, day, tails),  # draws the MEL history: after the cargo
+            "flights": _flight_records(net, legs),
+            "crew": roster.crew_records(),
+            "duties": roster.duty_records_sorted(),
+            "bookings": bookings,
+            "cargo": cargo,
+            "cost_parameters": CostParameters().model_dump(),
+        }
+        return OpsDataset.model_validate(document)
 
 
 def summary(ds: OpsDataset) -> dict[str, int]:

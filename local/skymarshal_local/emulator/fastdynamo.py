@@ -45,6 +45,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
+from skymarshal_local.collector import collector_paused
+
 _LOCK = threading.RLock()
 _STATE: dict[int, _TableState] = {}  # id(table) -> its secondary-index buckets
 _ORIGINAL: dict[str, Any] = {}  # what install() replaced, for uninstall()
@@ -404,44 +406,45 @@ def load_items_direct(
         typed.type, typed.value = kind, value
         return typed
 
-    count = 0
-    try:
-        for item in items:
-            attrs: dict[str, Any] = {}
-            chars = 0  # an upper bound of the item's size is 4 bytes per character (UTF-8)
-            plain = True
-            for name, value in item.items():
-                kind = type(value)
-                if kind is str:
-                    attrs[name] = scalar("S", value)
-                    chars += len(name) + len(value)
-                elif kind is int:
-                    text = str(value)
-                    attrs[name] = scalar("N", text)
-                    chars += len(name) + len(text)
-                else:
-                    plain = False
-                    break
-            hash_value, range_value = attrs.get(hash_attr), attrs.get(range_attr) if range_attr else None
-            if (not plain or table.stream_shard is not None or chars * 4 > 400_000 or hash_value is None
-                    or (range_attr is not None and range_value is None)
-                    or any(attrs[k].type != t for k, t in key_types.items() if k is not None)
-                    or len(hash_value.value) * 4 > 2048
-                    or (range_value is not None and len(range_value.value) * 4 > 1024)):
-                table.put_item({name: serialize(value) for name, value in item.items()})
+    with collector_paused(keep=True):  # a day: ~165,000 items, ~800,000 objects that live with the table
+        count = 0
+        try:
+            for item in items:
+                attrs: dict[str, Any] = {}
+                chars = 0  # an upper bound of the item's size is 4 bytes per character (UTF-8)
+                plain = True
+                for name, value in item.items():
+                    kind = type(value)
+                    if kind is str:
+                        attrs[name] = scalar("S", value)
+                        chars += len(name) + len(value)
+                    elif kind is int:
+                        text = str(value)
+                        attrs[name] = scalar("N", text)
+                        chars += len(name) + len(text)
+                    else:
+                        plain = False
+                        break
+                hash_value, range_value = attrs.get(hash_attr), attrs.get(range_attr) if range_attr else None
+                if (not plain or table.stream_shard is not None or chars * 4 > 400_000 or hash_value is None
+                        or (range_attr is not None and range_value is None)
+                        or any(attrs[k].type != t for k, t in key_types.items() if k is not None)
+                        or len(hash_value.value) * 4 > 2048
+                        or (range_value is not None and len(range_value.value) * 4 > 1024)):
+                    table.put_item({name: serialize(value) for name, value in item.items()})
+                    count += 1
+                    continue
+                stored = Item.__new__(Item)
+                stored.hash_key, stored.range_key = hash_value, range_value
+                stored.attrs = LimitedSizeDict(attrs)
+                with _LOCK:
+                    if range_value is not None:
+                        table.items[hash_value][range_value] = stored
+                    else:
+                        table.items[hash_value] = stored
                 count += 1
-                continue
-            stored = Item.__new__(Item)
-            stored.hash_key, stored.range_key = hash_value, range_value
-            stored.attrs = LimitedSizeDict(attrs)
-            with _LOCK:
-                if range_value is not None:
-                    table.items[hash_value][range_value] = stored
-                else:
-                    table.items[hash_value] = stored
-            count += 1
-    finally:
-        _forget(table)
+        finally:
+            _forget(table)
     return count
 
 
