@@ -13,11 +13,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from skymarshal.domain import fleet
 from skymarshal.errors import (
     ApprovalExpired,
     CheckpointNotFound,
@@ -26,7 +25,9 @@ from skymarshal.errors import (
 )
 from skymarshal.models import ApprovalResponse
 from skymarshal.stores import Store
-from skymarshal.stores.fleet import FleetStore
+
+if TYPE_CHECKING:  # the caller brings the holds: the approval API imports them on its first decision
+    from skymarshal.stores.fleet import FleetStore
 
 
 def mask_token(token: str) -> str:
@@ -102,7 +103,9 @@ def _supersede(
 ) -> None:
     """Refuse an approval on a stale plan: record it superseded (once), end the waiting workflow as a rejection
     that names why; its Finalize releases what is left and starts the re-plan. Raises ResourcesContested."""
-    message = fleet.superseded_message(thread_id, conflicts)
+    from skymarshal.domain.fleet import superseded_message  # only on a stale plan: the fleet rules are heavy
+
+    message = superseded_message(thread_id, conflicts)
     store.decide_approval(thread_id, "superseded", approver_id, message)
     # the workflow may have ended meanwhile (timeout): its Finalize released the holds
     with contextlib.suppress(sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken,

@@ -44,9 +44,11 @@ NOT_USED = {
     # an agent does not prepare, arbitrate or brief
     "agent": ["skymarshal.steps.prepare", "skymarshal.domain.arbitrator", "skymarshal.briefing",
               "skymarshal.knowledge"],
-    # the duty manager's API reads threads and commits holds: it builds no snapshot and runs no step
+    # the duty manager's API reads threads and commits holds: it builds no snapshot and runs no step, and it loads
+    # the holds (with the operational records and the fleet rules) on its first decision, not for the console
     "approval_api": ["skymarshal.domain.operation.snapshot", "skymarshal.steps", "skymarshal.domain.agents",
-                     "skymarshal.domain.arbitrator", "skymarshal.knowledge"],
+                     "skymarshal.domain.arbitrator", "skymarshal.knowledge", "skymarshal.stores.fleet",
+                     "skymarshal.domain.fleet", "skymarshal.domain.operation.records"],
     # starting a workflow checks the event and its flights, not what the steps build from them
     "intake": ["skymarshal.domain.operation.snapshot", "skymarshal.steps", "skymarshal.domain.fleet",
                "skymarshal.domain.agents"],
