@@ -3,10 +3,16 @@
 Throttling (ProvisionedThroughputExceeded, SlowDown, ...) is absorbed by botocore's `standard` retry
 mode: bounded attempts with exponential backoff and jitter. Nothing here loops by hand.
 
-SnapStart (template.yaml): a function's sandboxes resume from one snapshot of its initialised process, so
-after a restore (`fresh_after_restore`, a runtime hook of the Lambda Python runtime's snapshot_restore_py)
-the cached clients are forgotten, so that no connection opened before the snapshot is reused, and `random`
-is reseeded, so that restored sandboxes do not all draw the same retry jitter (botocore's backoff uses it).
+Clients come from one boto3 session of this module's, whose botocore data loader (the service models read
+from botocore's JSON files, the bulk of the ~80 ms a client costs to create) outlives `reset()`: a new session
+shares it, so clients made again after a reset or a restore skip the reading.
+
+SnapStart (template.yaml): a function's sandboxes resume from one snapshot of its initialised process. Before
+the snapshot, `prime(services)` creates the clients a function uses (skymarshal.handlers registers it), so the
+snapshot holds the loaded service models; after a restore (`fresh_after_restore`, a runtime hook of the Lambda
+Python runtime's snapshot_restore_py) the session, its credentials and its clients are forgotten, so that no
+connection or credential from before the snapshot is reused, and `random` is reseeded, so that restored
+sandboxes do not all draw the same retry jitter (botocore's backoff uses it).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from snapshot_restore_py import register_after_restore
@@ -44,8 +52,21 @@ def retry_config() -> Config:
 
 
 @cache
+def _loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+@cache
+def session() -> boto3.session.Session:
+    """This module's boto3 session, made on first use (and again after `reset()`), on the shared data loader."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core)
+
+
+@cache
 def client(service: str) -> Any:
-    return boto3.client(service, config=retry_config())  # type: ignore[call-overload]
+    return session().client(service, config=retry_config())  # type: ignore[call-overload]
 
 
 class _Tables(threading.local):
@@ -69,14 +90,26 @@ def table(name: str) -> Any:
         _tables.generation, _tables.tables = _generation, {}
     found = _tables.tables.get(name)
     if found is None:
-        found = _tables.tables[name] = boto3.resource("dynamodb", config=retry_config()).Table(name)
+        found = _tables.tables[name] = session().resource("dynamodb", config=retry_config()).Table(name)
     return found
 
 
+def prime(services: Iterable[str]) -> None:
+    """Create the clients of `services` now ("dynamodb" includes the resource the stores use), instead of in a
+    function's first invocation: SnapStart's before-snapshot hook (skymarshal.handlers), so that the snapshot
+    holds their service models. No request is made, so no connection is opened."""
+    for service in services:
+        client(service)
+        if service == "dynamodb":
+            session().resource("dynamodb", config=retry_config())
+
+
 def reset() -> None:
-    """Forget cached clients and resources, in every thread (tests switch endpoints)."""
+    """Forget the session, its credentials, the cached clients and resources, in every thread (tests switch
+    endpoints; a restored sandbox starts afresh). The service models already read are kept."""
     global _generation
     client.cache_clear()
+    session.cache_clear()
     _generation += 1
 
 

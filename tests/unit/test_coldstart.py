@@ -130,3 +130,41 @@ def test_a_sandbox_restored_from_a_snapshot_makes_new_clients_and_draws_its_own_
     first, second = fresh(RESTORE), fresh(RESTORE)
     assert first[:2] == [True, True]  # new clients: no connection opened before the snapshot is reused
     assert first[2] != second[2]  # botocore's retry jitter differs between restored sandboxes
+
+
+SNAPSHOT = """
+import json, snapshot_restore_py
+import {handler} as handler
+from skymarshal import aws, handlers
+deferred = len(handlers.deferred_models())
+hooks = snapshot_restore_py.get_before_snapshot()
+for hook, args, kwargs in reversed(hooks):  # what Lambda runs before it snapshots a published version
+    hook(*args, **kwargs)
+made = aws.client.cache_info().currsize  # the clients the hooks created
+clients = {{s: aws.client(s) for s in ("dynamodb", "s3")}} if hooks else {{}}
+session, loader = aws.session(), aws._loader()
+for hook, args, kwargs in snapshot_restore_py.get_after_restore():
+    hook(*args, **kwargs)
+print(json.dumps([len(hooks), deferred, len(handlers.deferred_models()), made,
+                  aws.session() is not session, aws._loader() is loader,
+                  all(aws.client(s) is not c for s, c in clients.items())]))
+"""
+
+SNAPSTART = sorted(re.findall(r"Handler: (skymarshal\.handlers\.\w+)\.lambda_handler\n(?:.*\n){0,12}?\s+SnapStart:",
+                              (ROOT / "template.yaml").read_text()))
+
+
+def test_a_snapstart_function_builds_its_models_and_clients_before_the_snapshot_and_only_its_clients_after():
+    # https://docs.aws.amazon.com/lambda/latest/dg/snapstart-best-practices.html: preload in initialisation what
+    # the first invocation would otherwise do; the restored sandbox must still make its own clients
+    assert len(SNAPSTART) == 7, SNAPSTART
+    for handler in SNAPSTART:
+        hooks, deferred, left, made, new_session, same_loader, new_clients = fresh(SNAPSHOT.format(handler=handler))
+        assert hooks == 1, handler
+        assert deferred > 40 and left == 0, handler  # every model's validator built into the snapshot
+        assert made >= 2, handler  # at least the checkpoint store's clients (DynamoDB, S3)
+        assert new_session and same_loader and new_clients, handler  # fresh credentials and clients, models kept
+    # a function without SnapStart has nothing to snapshot: its first invocation builds what it uses
+    for handler in sorted(set(HANDLERS) - set(SNAPSTART)):
+        hooks, deferred, left, *_ = fresh(SNAPSHOT.format(handler=handler))
+        assert hooks == 0 and left == deferred, handler

@@ -22,7 +22,7 @@ from snapshot_restore_py import register_after_restore
 
 from skymarshal import aws
 from skymarshal.config import policy, settings
-from skymarshal.handlers import initialised
+from skymarshal.handlers import STORES, initialised
 from skymarshal.models import AgentSummary
 from skymarshal.observability import Timer, logger, metrics, tracer
 from skymarshal.steps import AgentTask, run_agent
@@ -82,4 +82,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return summary.model_dump(mode="json")
 
 
-initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)
+initialised(snapshot=STORES)  # the last line: see skymarshal.handlers (collector; SnapStart priming)

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skymarshal.handlers import initialised
+from skymarshal.handlers import STORES, initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import AgentFailureTask, record_agent_failure
 from skymarshal.stores import store_from_env
@@ -23,4 +23,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return result.model_dump(mode="json")
 
 
-initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)
+initialised(snapshot=STORES)  # the last line: see skymarshal.handlers (collector; SnapStart priming)

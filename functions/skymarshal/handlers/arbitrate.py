@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal.config import policy
-from skymarshal.handlers import initialised
+from skymarshal.handlers import STORES, initialised
 from skymarshal.knowledge import guidance_from_env
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import ArbitrationTask, arbitrate
@@ -29,4 +29,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return summary.model_dump(mode="json")
 
 
-initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)
+initialised(snapshot=STORES)  # the last line: see skymarshal.handlers (collector; SnapStart priming)

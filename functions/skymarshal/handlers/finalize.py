@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal import aws
 from skymarshal.config import policy
-from skymarshal.handlers import initialised
+from skymarshal.handlers import STORES, initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import FinalizeTask, finalize, pseudonym
 from skymarshal.stores import store_from_env
@@ -27,4 +27,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return result.model_dump(mode="json")
 
 
-initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)
+initialised(snapshot=(*STORES, "sns", "stepfunctions"))  # the last line: see skymarshal.handlers

@@ -6,7 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal.config import policy, settings
-from skymarshal.handlers import initialised
+from skymarshal.handlers import STORES, initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.opsdata import DynamoOpsReader
 from skymarshal.steps import PrepareTask, prepare
@@ -27,4 +27,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return prepared.model_dump(mode="json")
 
 
-initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)
+initialised(snapshot=STORES)  # the last line: see skymarshal.handlers (collector; SnapStart priming)

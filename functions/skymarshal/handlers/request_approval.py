@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from skymarshal.config import policy
-from skymarshal.handlers import initialised
+from skymarshal.handlers import STORES, initialised
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.steps import ApprovalTask, mask_token, request_approval
 from skymarshal.stores import store_from_env
@@ -30,4 +30,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return result
 
 
-initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)
+initialised(snapshot=(*STORES, "sns"))  # the last line: see skymarshal.handlers (collector; SnapStart priming)

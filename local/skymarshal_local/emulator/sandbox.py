@@ -18,6 +18,7 @@ it to CloudWatch Logs.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import io
 import json
@@ -205,11 +206,18 @@ def zygote(address: str) -> None:
         # a handler that cannot be imported fails its own invocations (Runtime.ImportModuleError), not the zygote
         with contextlib.suppress(Exception):
             importlib.import_module(module)
+    from snapshot_restore_py import get_after_restore, get_before_snapshot
+
+    for hook, args, kwargs in reversed(get_before_snapshot()):
+        hook(*args, **kwargs)  # one that fails stops the zygote, as it fails the version's snapshot on AWS
+    gc.freeze()  # what the hooks built lives as long as the sandboxes (see skymarshal.handlers)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes are reaped by the kernel
     for _line in sys.stdin:
         if os.fork() == 0:
             try:
                 sys.stdin.close()
+                for hook, args, kwargs in get_after_restore():
+                    hook(*args, **kwargs)
                 serve(connect(address))
             finally:
                 os._exit(0)
