@@ -53,8 +53,8 @@ def agent_view(task: AgentTask) -> AgentSummary:
 @cache
 def idempotent_agent_view() -> Callable[..., AgentSummary]:
     """`agent_view` under Powertools' idempotency, on the project's DynamoDB client (bounded retries, the stores'
-    session). Built on the first invocation, as the other functions create their clients: creating a client
-    reads botocore's service model (~80 ms), which importing the handler does not pay (cold start)."""
+    session). Built on the first invocation, on the client that SnapStart's before-snapshot hook created
+    (skymarshal.handlers.prime), or that a restored sandbox made again on the service model already loaded."""
     persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=aws.client("dynamodb"))
     return idempotent_function(  # type: ignore[no-any-return]
         data_keyword_argument="task", persistence_store=persistence, config=idempotency,
