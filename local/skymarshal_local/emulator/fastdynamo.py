@@ -26,11 +26,13 @@ that applies the same rules as moto's shape walk (the shape's members only, None
 str(), blobs base64 as moto's `_base64`), so the JSON body is the same document
 (tests/unit/test_fastdynamo.py compares the two on every attribute type).
 
-Items are *built* faster: moto's `Item` checks DynamoDB's 400 KB item limit in its attribute dict's
-`__setitem__`, adding up the sizes of every attribute already in the item at each insert, so building an item
-of n attributes sizes n(n+1)/2 of them (nested maps and lists again at each level): `_new_item` sizes each
-attribute once and checks the total against moto's own limit. The sizes only add up, so the total is over
-the limit exactly when one of moto's running sums would have been, and the error is moto's `ItemSizeTooLarge`.
+Items are *built* faster and *sized* as DynamoDB sizes them: moto's `Item` checks the item limit in its
+attribute dict's `__setitem__`, adding up the sizes of every attribute already in the item at each insert, so
+building an item of n attributes sized n(n+1)/2 of them: `_new_item` sizes each attribute once. The size is
+DynamoDB's documented one (`item_size`: numbers by significant digits, 3 bytes per list or map and 1 per
+element) against its 400 KB = 409,600 bytes, where moto sized numbers by their text, lists and maps with no
+overhead, and refused items over 405,000 bytes that DynamoDB stores (tests/conformance/test_item_size.py).
+The error is moto's `ItemSizeTooLarge` (UpdateItem: "Item size to update has exceeded ...").
 
 `load_items_direct()` is an optional fast loader for the embedded stack: it writes items straight into the
 moto backend's table (same validation and storage as PutItem, without the HTTP/JSON round trip).
@@ -38,6 +40,7 @@ moto backend's table (same validation and storage as PutItem, without the HTTP/J
 
 from __future__ import annotations
 
+import base64
 import threading
 import weakref
 from collections.abc import Iterable
@@ -304,20 +307,69 @@ def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any
     _ORIGINAL["serialize_structure"](self, serialized, value, shape, key)
 
 
-MOTO_ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict: DynamoDB's 400 KB, as moto measured it (409-410 KB)
+# DynamoDB's item size, by the rules of "DynamoDB item sizes and formats"
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html), against its
+# 400 KB limit, KB being 1,024 bytes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-items).
+# moto sizes numbers by their text, lists and maps without their overhead, and refuses items over 405,000 bytes
+# (its own estimate of the limit): the embedded stack refused items of 405,001-409,600 bytes that DynamoDB stores.
+ITEM_SIZE_LIMIT = 400 * 1024
+
+
+def value_size(value: Any) -> int:
+    """The size of one attribute value (a moto DynamoType, or its {type: value} form inside a map)."""
+    if hasattr(value, "type"):
+        kind, raw = value.type, value.value
+    elif isinstance(value, dict) and len(value) == 1:
+        kind, raw = next(iter(value.items()))
+    else:  # not an AttributeValue: sized as moto sizes it, by its text
+        return len(str(value).encode())
+    if kind == "S":
+        return len(raw.encode())
+    if kind == "N":
+        digits = str(raw).lstrip("+-").replace(".", "").lstrip("0")
+        mantissa = digits.split("e")[0].split("E")[0].rstrip("0") or "0"
+        return (len(mantissa) + 1) // 2 + 1  # 1 byte per two significant digits, plus 1
+    if kind == "B":
+        return len(raw) if isinstance(raw, bytes) else len(base64.b64decode(raw))
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + value_size(v) for v in raw)  # 3 bytes per list, 1 per element
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + value_size(v) for k, v in raw.items())
+    return sum(value_size({kind[0]: v}) for v in raw)  # SS, NS, BS: their members
+
+
+def item_size(attrs: dict[str, Any]) -> int:
+    return sum(len(name.encode()) + value_size(value) for name, value in attrs.items())
 
 
 def _new_item(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
-    """moto's `Item.__init__`, with the item's size added up once (module docstring)."""
+    """moto's `Item.__init__`, with the item sized once, as DynamoDB sizes it (above)."""
     from moto.dynamodb.exceptions import ItemSizeTooLarge
-    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict, bytesize
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 
     self.hash_key, self.range_key = hash_key, range_key
     typed = {key: DynamoType(value) for key, value in attrs.items()}
-    if sum(bytesize(key) + value.size() for key, value in typed.items()) > MOTO_ITEM_SIZE_LIMIT:
+    if item_size(typed) > ITEM_SIZE_LIMIT:
         raise ItemSizeTooLarge
-    self.attrs = LimitedSizeDict()  # later writes to the item are checked by moto's __setitem__, as before
+    self.attrs = LimitedSizeDict()  # later writes to the item (UpdateItem) are checked by _set_attribute
     dict.update(self.attrs, typed)
+
+
+def _set_attribute(self: Any, key: str, value: Any) -> None:
+    """moto's `LimitedSizeDict.__setitem__` (an attribute set on a stored item: UpdateItem), against the same
+    size and limit; moto answers its ItemSizeTooLarge as "Item size to update has exceeded ..."."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+
+    if item_size({**self, key: value}) > ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    dict.__setitem__(self, key, value)
+
+
+def _item_size(self: Any) -> int:
+    """moto's `Item.size()` (the 1 MB page of a Query or Scan, consumed capacity), as DynamoDB sizes it."""
+    return item_size(self.attrs)
 
 
 def installed() -> bool:
@@ -328,7 +380,7 @@ def install() -> None:
     """Patch moto's DynamoDB (idempotent)."""
     from moto.core.serialize import JSONSerializer  # on use: moto is slow to import
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
     from moto.dynamodb.models.table import Table
 
     with _LOCK:
@@ -336,6 +388,8 @@ def install() -> None:
             return
         _ORIGINAL.update(
             new_item=Item.__init__,
+            item_size=Item.size,
+            set_attribute=LimitedSizeDict.__setitem__,
             query=Table.query,
             put_item=Table.put_item,
             delete_item=Table.delete_item,
@@ -351,19 +405,23 @@ def install() -> None:
         DynamoDBBackend.delete_table = _delete_table  # type: ignore[method-assign]
         JSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
         Item.__init__ = _new_item  # type: ignore[method-assign]
+        Item.size = _item_size  # type: ignore[method-assign]
+        LimitedSizeDict.__setitem__ = _set_attribute  # type: ignore[method-assign,assignment]
 
 
 def uninstall() -> None:
     """Restore moto's own methods and drop the indexes."""
     from moto.core.serialize import JSONSerializer  # on use: moto is slow to import
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
     from moto.dynamodb.models.table import Table
 
     with _LOCK:
         if not _ORIGINAL:
             return
         Item.__init__ = _ORIGINAL["new_item"]  # type: ignore[method-assign]
+        Item.size = _ORIGINAL["item_size"]  # type: ignore[method-assign]
+        LimitedSizeDict.__setitem__ = _ORIGINAL["set_attribute"]  # type: ignore[method-assign]
         Table.query = _ORIGINAL["query"]  # type: ignore[method-assign]
         Table.put_item = _ORIGINAL["put_item"]  # type: ignore[method-assign]
         Table.delete_item = _ORIGINAL["delete_item"]  # type: ignore[method-assign]
@@ -426,7 +484,7 @@ def load_items_direct(
                         plain = False
                         break
                 hash_value, range_value = attrs.get(hash_attr), attrs.get(range_attr) if range_attr else None
-                if (not plain or table.stream_shard is not None or chars * 4 > 400_000 or hash_value is None
+                if (not plain or table.stream_shard is not None or chars * 4 > ITEM_SIZE_LIMIT or hash_value is None
                         or (range_attr is not None and range_value is None)
                         or any(attrs[k].type != t for k, t in key_types.items() if k is not None)
                         or len(hash_value.value) * 4 > 2048
