@@ -356,12 +356,23 @@ def main() -> None:
               + f"{primed:6.3f}s {(f'{restored:7.3f}s' if snapstart else '      - ')}  "
               + ", ".join(f"{n} {s:.3f}" for n, s in top), flush=True)
     shipped.cleanup()
+    # Why a miss is a miss: how much of the budget the libraries alone took at this hour of the machine, and how
+    # fast it ran (instructions per CPU second, from the libraries row), so that runs on different hours compare
+    speed = lib_ir / libraries / 1e9 if lib_ir and libraries else None
+    share = f"the libraries alone took {libraries:.3f} s of the {BUDGET_S} s budget ({libraries / BUDGET_S:.0%})"
+    if speed:
+        share += (f"; this machine ran {speed:.2f} G instructions per CPU second this hour, so a handler of "
+                  f"{max(counted[n] for n in HANDLERS) / 1e9:.2f} G instructions (the largest) needed "
+                  f"{max(counted[n] for n in HANDLERS) / 1e9 / speed:.3f} s")
+    print(("missed: " + ", ".join(missed) + "; " if missed else "all within budget; ") + share, flush=True)
     print(f"package per function: {package_mb} MB unzipped (one shared CodeUri: the same for all "
           f"{len(HANDLERS)} handler modules); load average during the run: {load:.1f}")
     rows.append(row("package per function (unzipped, one shared CodeUri)", package_mb, "MB"))
     write("coldstart", {"budget_s": BUDGET_S, "runs": args.runs, "load_average": round(load, 2),
                         "tracing": "enabled (LAMBDA_TASK_ROOT set, POWERTOOLS_TRACE_DISABLED unset)",
-                        "handlers": results, "package_mb": package_mb, "missed": missed}, rows)
+                        "handlers": results, "package_mb": package_mb, "missed": missed,
+                        "libraries_share_of_budget": round(libraries / BUDGET_S, 3),
+                        "ginstructions_per_cpu_s": round(speed, 2) if speed else None}, rows)
 
 
 if __name__ == "__main__":
