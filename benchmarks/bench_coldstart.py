@@ -346,7 +346,7 @@ def main() -> None:
         ir = f", {mega(counted[name]):.0f} M instructions ({mega(own_ir):.0f} M own)" if own_ir is not None else ""
         rows.append(row(f"cold start {name}: least of {args.runs}, median {median_cpu:.2f}, own code "
                         f"{cpu - libraries:.2f} s{ir}", round(cpu, 3), "s", BUDGET_S))
-        where = ("in the SnapStart snapshot; a restored sandbox's clients " + f"{restored:.3f} s" if snapstart
+        where = (f"in the SnapStart snapshot; a restored sandbox's clients {restored:.3f} s" if snapstart
                  else "paid by its first invocation (no SnapStart)")
         rows.append(row(f"first invocation's one-time work {name} (models, clients): {where}", round(primed, 3), "s"))
         print(f"{name:18} {cpu:10.3f}s {median_cpu:7.3f}s {wall:7.3f}s {BUDGET_S:6.1f}s  "
@@ -361,9 +361,9 @@ def main() -> None:
     speed = lib_ir / libraries / 1e9 if lib_ir and libraries else None
     share = f"the libraries alone took {libraries:.3f} s of the {BUDGET_S} s budget ({libraries / BUDGET_S:.0%})"
     if speed:
+        largest = max(counted[n] for n in HANDLERS) / 1e9
         share += (f"; this machine ran {speed:.2f} G instructions per CPU second this hour, so a handler of "
-                  f"{max(counted[n] for n in HANDLERS) / 1e9:.2f} G instructions (the largest) needed "
-                  f"{max(counted[n] for n in HANDLERS) / 1e9 / speed:.3f} s")
+                  f"{largest:.2f} G instructions (the largest) needed {largest / speed:.3f} s")
     print(("missed: " + ", ".join(missed) + "; " if missed else "all within budget; ") + share, flush=True)
     print(f"package per function: {package_mb} MB unzipped (one shared CodeUri: the same for all "
           f"{len(HANDLERS)} handler modules); load average during the run: {load:.1f}")

@@ -50,13 +50,12 @@ def generate(scale: float) -> GeneratedDay:
     from skymarshal_local.datagen import generate_day
 
     started = time.perf_counter()
-    with collector_paused():  # the day, then its items: long-lived containers, no cycles (the collector module)
-        day = generate_day(scale=scale)
-        entities: Counter[str] = Counter()
-        items = []
-        for entity, item in dataset_items(day):
-            entities[entity] += 1
-            items.append(item)
+    day = generate_day(scale=scale)
+    entities: Counter[str] = Counter()
+    items = []
+    for entity, item in dataset_items(day):
+        entities[entity] += 1
+        items.append(item)
     summary = {"flights": len(day.flights), "aircraft": len(day.aircraft), "crew": len(day.crew),
                "bookings": len(day.bookings), "cargo": len(day.cargo)}
     return GeneratedDay(scale, items, dict(entities), summary, time.perf_counter() - started)

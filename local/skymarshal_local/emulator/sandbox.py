@@ -198,26 +198,43 @@ def serve(connection: Connection) -> None:
             return
 
 
+def before_snapshot() -> None:
+    """SnapStart's before-snapshot hooks (snapshot_restore_py), in the reverse order of their registration, as
+    Lambda runs them (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks-python.html). One that
+    fails raises: on AWS it fails the version's snapshot."""
+    from snapshot_restore_py import get_before_snapshot
+
+    for hook, args, kwargs in reversed(get_before_snapshot()):
+        hook(*args, **kwargs)
+
+
+def after_restore() -> None:
+    """SnapStart's after-restore hooks, in the order of their registration (same page)."""
+    from snapshot_restore_py import get_after_restore
+
+    for hook, args, kwargs in get_after_restore():
+        hook(*args, **kwargs)
+
+
 def zygote(address: str) -> None:
     """Import the handlers once, then fork one sandbox per line read from stdin; exit when stdin closes (the
-    runtime's process ended)."""
+    runtime's process ended). The zygote is the initialised process a SnapStart snapshot is taken of, so it runs
+    the before-snapshot hooks after the imports; each forked sandbox is a restore and runs the after-restore hooks
+    before its first invocation. One zygote imports every handler, so locally the functions without SnapStart
+    start primed too."""
     sys.stdout = sys.stderr = LOG  # both go to the function's log stream, as Lambda sends them to CloudWatch
     for module in preload():
         # a handler that cannot be imported fails its own invocations (Runtime.ImportModuleError), not the zygote
         with contextlib.suppress(Exception):
             importlib.import_module(module)
-    from snapshot_restore_py import get_after_restore, get_before_snapshot
-
-    for hook, args, kwargs in reversed(get_before_snapshot()):
-        hook(*args, **kwargs)  # one that fails stops the zygote, as it fails the version's snapshot on AWS
+    before_snapshot()
     gc.freeze()  # what the hooks built lives as long as the sandboxes (see skymarshal.handlers)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes are reaped by the kernel
     for _line in sys.stdin:
         if os.fork() == 0:
             try:
                 sys.stdin.close()
-                for hook, args, kwargs in get_after_restore():
-                    hook(*args, **kwargs)
+                after_restore()
                 serve(connect(address))
             finally:
                 os._exit(0)
