@@ -35,10 +35,12 @@ written. Every `OpsReader` access pattern is a GetItem, a BatchGetItem or a Quer
   `duties()` keep the order of the ids asked for, like `InMemoryOpsReader`.
 """
 
+from __future__ import annotations
+
 import time as _time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel
@@ -55,9 +57,11 @@ from skymarshal.domain.operation import (
     CrewDuty,
     CrewMember,
     Flight,
-    OpsDataset,
     flight_key,
 )
+
+if TYPE_CHECKING:  # the import document: only the loader takes one (the intake and the steps read)
+    from skymarshal.domain.operation import OpsDataset
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -49,9 +49,10 @@ NOT_USED = {
     "approval_api": ["skymarshal.domain.operation.snapshot", "skymarshal.steps", "skymarshal.domain.agents",
                      "skymarshal.domain.arbitrator", "skymarshal.knowledge", "skymarshal.stores.fleet",
                      "skymarshal.domain.fleet", "skymarshal.domain.operation.records"],
-    # starting a workflow checks the event and its flights, not what the steps build from them
+    # starting a workflow checks the event and its flights, not what the steps build from them, nor the import
+    # document (the in-memory reader's input)
     "intake": ["skymarshal.domain.operation.snapshot", "skymarshal.steps", "skymarshal.domain.fleet",
-               "skymarshal.domain.agents"],
+               "skymarshal.domain.agents", "skymarshal.domain.operation.document"],
     # asking for and settling an approval does not arbitrate again or write the briefing
     **{handler: ["skymarshal.steps.arbitration", "skymarshal.domain.arbitrator", "skymarshal.domain.briefing",
                  "skymarshal.domain.agents", "skymarshal.knowledge", "skymarshal.steps.prepare"]

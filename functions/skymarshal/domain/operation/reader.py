@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .document import OpsDataset
 from .records import (
     Aircraft,
     AircraftType,
@@ -23,6 +22,9 @@ from .records import (
     Flight,
     flight_key,
 )
+
+if TYPE_CHECKING:  # the import document: only the in-memory reader takes one (the intake reads DynamoDB)
+    from .document import OpsDataset
 
 
 class OpsReader(Protocol):
