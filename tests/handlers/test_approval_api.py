@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from skymarshal.models import DisruptionEvent
+from skymarshal_local.emulator.console_server import integration_target
 from tests.conftest import TERMINAL, load_event
 
 pytestmark = pytest.mark.workflow
@@ -36,8 +37,7 @@ class Api:
 
     def __init__(self, stack: Any) -> None:
         resources = stack.client("cloudformation").describe_stack_resources(StackName=stack.stack_name)
-        self.function_name = next(r["PhysicalResourceId"] for r in resources["StackResources"]
-                                  if r.get("LogicalResourceId") == "ApprovalApiFunction")
+        self.function_name = integration_target(resources["StackResources"])  # the alias, as API Gateway
         self.metrics_function = next(r["PhysicalResourceId"] for r in resources["StackResources"]
                                      if r.get("LogicalResourceId") == "PendingApprovalMetricsFunction")
         self.lam = stack.client("lambda")
@@ -75,6 +75,15 @@ class Api:
 @pytest.fixture(scope="module")
 def api(stack: Any) -> Api:
     return Api(stack)
+
+
+def test_the_routes_invoke_the_published_version_behind_the_alias_as_api_gateway_does(api):
+    """SAM points every HttpApi route of a function with AutoPublishAlias at its alias `live` (the published
+    version SnapStart restores); the local console server and these tests invoke that alias too."""
+    name, _, alias = api.function_name.rpartition(":")
+    assert alias == "live"
+    version = api.lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+    assert version != "$LATEST" and int(version) >= 1
 
 
 def pending_thread(target: Any, seed: Any, scenario: str = "ey123-technical-delay") -> tuple[DisruptionEvent, str]:

@@ -176,3 +176,21 @@ def test_workflow_functions_snapstart_a_published_version_that_the_state_machine
         version = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
         assert resources[version]["Type"] == "AWS::Lambda::Version"
         assert subs[f"{name}FunctionArn"] == {"Ref": f"{name}FunctionAliaslive"}, name
+
+
+def test_the_approval_api_snapstarts_and_every_route_invokes_its_published_alias(cfn):
+    """A duty manager waits on the approval API: it is restored from a SnapStart snapshot too, which only a
+    published version has, so every way in (the HTTP API's routes, the optional browser API) must invoke the
+    alias `live` and hold the permission for it; a route left on the unqualified function would run $LATEST,
+    initialised from scratch, and a permission on the function would not let API Gateway invoke the alias."""
+    resources = cfn["Resources"]
+    assert resources["ApprovalApiFunction"]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    alias = {"Ref": "ApprovalApiFunctionAliaslive"}
+    assert resources["ApprovalApiFunctionAliaslive"]["Type"] == "AWS::Lambda::Alias"
+    routes = [op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+              for ops in resources["ApprovalApi"]["Properties"]["Body"]["paths"].values() for op in ops.values()]
+    assert len(routes) == 6 and all("/functions/${ApprovalApiFunctionAliaslive}/invocations" in r for r in routes)
+    assert resources["ApprovalBrowserIntegration"]["Properties"]["IntegrationUri"] == alias
+    permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"
+                   and "ApprovalApiFunction" in json.dumps(r["Properties"]["FunctionName"])]
+    assert len(permissions) == 7 and all(p["FunctionName"] == alias for p in permissions)

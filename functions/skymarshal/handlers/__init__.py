@@ -42,16 +42,18 @@ if _paused:
     gc.disable()
 
 
-def initialised(*, snapshot: Iterable[str] = ()) -> None:
+def initialised(*, snapshot: Iterable[str] = (), preload: Iterable[str] = ()) -> None:
     """The handler module is imported: freeze what its import built and resume the collector (once per process:
     the local runtime's zygote imports every handler, only the first import ran paused). `snapshot`: the AWS
-    services whose clients `prime` creates before a SnapStart snapshot."""
+    services whose clients `prime` creates before a SnapStart snapshot; `preload`: modules the handler imports
+    on first use (to keep the import of a function without SnapStart short) that `prime` imports into the
+    snapshot."""
     global _paused
     services = tuple(snapshot)
     if services:
         from snapshot_restore_py import register_before_snapshot
 
-        register_before_snapshot(prime, services)
+        register_before_snapshot(prime, services, tuple(preload))
     if _paused:
         _paused = False
         gc.freeze()
@@ -72,12 +74,16 @@ def deferred_models() -> list[type["BaseModel"]]:
     return found
 
 
-def prime(services: Iterable[str] = ()) -> None:
-    """A first invocation's one-time work, done now: build every deferred model's validator and create the
-    clients of `services` (see the module docstring). Errors are raised: a model that cannot be built would fail
-    the first invocation anyway."""
+def prime(services: Iterable[str] = (), preload: Iterable[str] = ()) -> None:
+    """A first invocation's one-time work, done now: import the `preload` modules, build every deferred model's
+    validator (theirs included) and create the clients of `services` (see the module docstring). Errors are
+    raised: a model that cannot be built would fail the first invocation anyway."""
+    import importlib
+
     from skymarshal import aws
 
+    for module in preload:
+        importlib.import_module(module)
     for model in deferred_models():
         model.model_rebuild(raise_errors=True)
     aws.prime(services)

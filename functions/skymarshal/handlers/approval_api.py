@@ -44,7 +44,7 @@ from skymarshal.errors import (
     ResourcesContested,
     TransientDependencyError,
 )
-from skymarshal.handlers import initialised
+from skymarshal.handlers import STORES, initialised
 from skymarshal.models import describe_validation_error
 from skymarshal.observability import logger, metrics, tracer
 from skymarshal.stores import store_from_env
@@ -332,4 +332,6 @@ def pending_metrics_handler(event: dict[str, Any], context: LambdaContext) -> di
     return {"pending": len(items), "oldest_age_seconds": max((i["age_seconds"] or 0 for i in items), default=0)}
 
 
-initialised()  # the last line: see skymarshal.handlers (the collector paused during the import)
+# The last line: see skymarshal.handlers (collector; SnapStart priming, with the fleet holds a decision loads).
+# PendingApprovalMetricsFunction shares this module without SnapStart: its hook is registered, never run.
+initialised(snapshot=(*STORES, "stepfunctions"), preload=("skymarshal.stores.fleet",))

@@ -1,8 +1,9 @@
 """The duty-manager console and approval API, locally: what API Gateway (HTTP API) does on AWS.
 
 Each HTTP request becomes an API Gateway HTTP API payload-2.0 event and is handed to the stack's
-ApprovalApiFunction through the Lambda Invoke API of the embedded stack, so the real handler runs in a local sandbox
-(skymarshal_local.emulator.runtime) with the function's own environment, exactly as it would behind API Gateway.
+ApprovalApiFunction (its alias `live`, as the routes on AWS) through the Lambda Invoke API of the embedded
+stack, so the real handler runs in a local sandbox (skymarshal_local.emulator.runtime) with the function's own
+environment, exactly as it would behind API Gateway.
 
 Authentication: on AWS the authorizer (IAM or Cognito JWT) puts the caller into `requestContext.authorizer`.
 Here this server stands in for it and puts the configured local principal (`skymarshal serve --approver`,
@@ -67,6 +68,17 @@ def http_api_event(method: str, target: str, headers: dict[str, str], body: byte
     }
 
 
+def integration_target(resources: list[dict[str, Any]]) -> str:
+    """What the HTTP API's routes invoke: the function's alias `live` (SAM's AutoPublishAlias points every
+    route of its HttpApi events at the alias, the published version that SnapStart restores), else the
+    function. `resources`: the stack's DescribeStackResources."""
+    physical = {r.get("LogicalResourceId"): r.get("PhysicalResourceId") for r in resources}
+    target = physical.get(f"{FUNCTION_LOGICAL_ID}Aliaslive") or physical.get(FUNCTION_LOGICAL_ID)
+    if not target:
+        raise LookupError(f"the stack has no {FUNCTION_LOGICAL_ID}")
+    return str(target)
+
+
 class ConsoleServer:
     """Serve the console and the approval API on 127.0.0.1:`port` (0 = a free port)."""
 
@@ -97,8 +109,7 @@ class ConsoleServer:
     def start(self) -> ConsoleServer:
         if self.function_name is None:
             resources = self._client("cloudformation").describe_stack_resources(StackName=self.stack_name)
-            self.function_name = next(r["PhysicalResourceId"] for r in resources["StackResources"]
-                                      if r.get("LogicalResourceId") == FUNCTION_LOGICAL_ID)
+            self.function_name = integration_target(resources["StackResources"])
         self._lambda = self._client("lambda")
         server = self
 
