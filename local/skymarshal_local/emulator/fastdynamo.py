@@ -34,6 +34,13 @@ element) against its 400 KB = 409,600 bytes, where moto sized numbers by their t
 overhead, and refused items over 405,000 bytes that DynamoDB stores (tests/conformance/test_item_size.py).
 The error is moto's `ItemSizeTooLarge` (UpdateItem: "Item size to update has exceeded ...").
 
+Expressions that DynamoDB refuses are refused as it refuses them: a ConditionExpression or FilterExpression
+with a syntax error, or naming an `#name` or `:value` the request does not define, is a ValidationException
+(HTTP 400) "Invalid ConditionExpression: An expression attribute value used in expression is not defined;
+attribute value: :v" (or "... attribute name used in the document path ...", "... Syntax error; ..."). moto
+let the parser's KeyError or ValueError through, which its server answers as HTTP 500 InternalFailure, and
+clients retry a 500 before failing with the wrong error (tests/conformance/test_expressions.py).
+
 `load_items_direct()` is an optional fast loader for the embedded stack: it writes items straight into the
 moto backend's table (same validation and storage as PutItem, without the HTTP/JSON round trip).
 """
@@ -372,6 +379,56 @@ def _item_size(self: Any) -> int:
     return item_size(self.attrs)
 
 
+# The expression a request's parser reads, by the DynamoDB action answering it: DynamoDB names it in the error
+# ("Invalid ConditionExpression: ...", "Invalid FilterExpression: ..."); moto's parser does not know it.
+_EXPRESSION = threading.local()
+_EXPRESSION_OF = {"put_item": "ConditionExpression", "update_item": "ConditionExpression",
+                  "delete_item": "ConditionExpression", "transact_write_items": "ConditionExpression",
+                  "query": "FilterExpression", "scan": "FilterExpression"}
+
+
+def _answering(action: str, method: Any) -> Any:
+    def answer(self: Any) -> Any:
+        _EXPRESSION.kind = _EXPRESSION_OF[action]
+        try:
+            return method(self)
+        finally:
+            _EXPRESSION.kind = None
+
+    answer.__wrapped__ = method  # type: ignore[attr-defined]
+    return answer
+
+
+def _invalid(problem: str) -> Exception:
+    from moto.dynamodb.exceptions import MockValidationException
+
+    return MockValidationException(f"Invalid {getattr(_EXPRESSION, 'kind', None) or 'ConditionExpression'}: {problem}")
+
+
+def _parse(self: Any) -> Any:
+    """moto's `ConditionExpressionParser.parse`, its syntax errors answered as DynamoDB answers them: a
+    ValidationException (HTTP 400), where moto let the ValueError through (HTTP 500, which clients retry)."""
+    try:
+        return _ORIGINAL["parse"](self)
+    except ValueError as exc:
+        raise _invalid(f"Syntax error; {exc}") from exc
+
+
+def _value_of(self: Any, name: str) -> Any:
+    values = self.expression_attribute_values or {}
+    if name not in values:
+        raise _invalid(f"An expression attribute value used in expression is not defined; attribute value: {name}")
+    return values[name]
+
+
+def _name_of(self: Any, name: str) -> Any:
+    names = self.expression_attribute_names or {}
+    if name not in names:
+        raise _invalid(f"An expression attribute name used in the document path is not defined; attribute name: "
+                       f"{name}")
+    return names[name]
+
+
 def installed() -> bool:
     return bool(_ORIGINAL)
 
@@ -379,14 +436,20 @@ def installed() -> bool:
 def install() -> None:
     """Patch moto's DynamoDB (idempotent)."""
     from moto.core.serialize import JSONSerializer  # on use: moto is slow to import
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
 
     with _LOCK:
         if _ORIGINAL:
             return
         _ORIGINAL.update(
+            parse=ConditionExpressionParser.parse,
+            value_of=ConditionExpressionParser._lookup_expression_attribute_value,
+            name_of=ConditionExpressionParser._lookup_expression_attribute_name,
+            **{f"answer_{action}": getattr(DynamoHandler, action) for action in _EXPRESSION_OF},
             new_item=Item.__init__,
             item_size=Item.size,
             set_attribute=LimitedSizeDict.__setitem__,
@@ -407,18 +470,30 @@ def install() -> None:
         Item.__init__ = _new_item  # type: ignore[method-assign]
         Item.size = _item_size  # type: ignore[method-assign]
         LimitedSizeDict.__setitem__ = _set_attribute  # type: ignore[method-assign,assignment]
+        ConditionExpressionParser.parse = _parse  # type: ignore[method-assign]
+        ConditionExpressionParser._lookup_expression_attribute_value = _value_of  # type: ignore[method-assign]
+        ConditionExpressionParser._lookup_expression_attribute_name = _name_of  # type: ignore[method-assign]
+        for action in _EXPRESSION_OF:
+            setattr(DynamoHandler, action, _answering(action, _ORIGINAL[f"answer_{action}"]))
 
 
 def uninstall() -> None:
     """Restore moto's own methods and drop the indexes."""
     from moto.core.serialize import JSONSerializer  # on use: moto is slow to import
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
 
     with _LOCK:
         if not _ORIGINAL:
             return
+        ConditionExpressionParser.parse = _ORIGINAL["parse"]  # type: ignore[method-assign]
+        ConditionExpressionParser._lookup_expression_attribute_value = _ORIGINAL["value_of"]  # type: ignore
+        ConditionExpressionParser._lookup_expression_attribute_name = _ORIGINAL["name_of"]  # type: ignore
+        for action in _EXPRESSION_OF:
+            setattr(DynamoHandler, action, _ORIGINAL[f"answer_{action}"])
         Item.__init__ = _ORIGINAL["new_item"]  # type: ignore[method-assign]
         Item.size = _ORIGINAL["item_size"]  # type: ignore[method-assign]
         LimitedSizeDict.__setitem__ = _ORIGINAL["set_attribute"]  # type: ignore[method-assign]
