@@ -194,3 +194,16 @@ def test_the_approval_api_snapstarts_and_every_route_invokes_its_published_alias
     permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"
                    and "ApprovalApiFunction" in json.dumps(r["Properties"]["FunctionName"])]
     assert len(permissions) == 7 and all(p["FunctionName"] == alias for p in permissions)
+
+
+def test_the_execution_status_function_may_read_the_thread_s_checkpoints(cfn):
+    """An execution that failed or was stopped is reflected on its thread by ExecutionStatusFunction, which reads
+    the thread's checkpoints (one Query: the safety agent whose failure ended the run, the operator's stop
+    request). Without dynamodb:Query on the checkpoint table every such event is AccessDenied on AWS, retried
+    by EventBridge for a day, and the thread never shows failed; the local stack does not check IAM."""
+    role = cfn["Resources"]["ExecutionStatusFunctionRole"]["Properties"]
+    allowed = {(action, json.dumps(statement["Resource"], sort_keys=True))
+               for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]
+               for action in statement["Action"]}
+    table = json.dumps({"Fn::GetAtt": ["CheckpointTable", "Arn"]}, sort_keys=True)
+    assert {("dynamodb:Query", table), ("dynamodb:GetItem", table), ("dynamodb:UpdateItem", table)} <= allowed
