@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -157,5 +158,11 @@ def test_stop_ends_a_pending_decision_at_once_with_the_reason_in_its_history(sta
     aborted = target.history(arn)[-1]
     assert aborted["type"] == "ExecutionAborted"
     assert aborted["executionAbortedEventDetails"] == {"error": "StoppedByOperator", "cause": "duplicate of report 7"}
+    # the thread fails through the status-change event (EventBridge -> Lambda) and quotes the operator's reason
+    deadline = time.monotonic() + 120
+    while (target.store.get_thread(event.thread_id) or {}).get("status") != "failed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    thread = target.store.get_thread(event.thread_id)
+    assert thread["failure"] == "execution was stopped: StoppedByOperator: duplicate of report 7"
     again = runner.invoke(app, ["stop", arn, "--reason", "twice", *endpoint])
     assert again.exit_code != 0 and "it is ABORTED, not RUNNING" in again.stderr

@@ -86,3 +86,37 @@ def test_a_redrive_start_delivered_after_its_end_does_not_reopen_the_thread() ->
     assert record_execution_status(ended, store)["action"] == "failed"  # type: ignore[arg-type]
     assert record_execution_status(started, store)["action"] == "ignored"  # type: ignore[arg-type]
     assert (store.thread["status"], store.thread["attempt"]) == ("failed", 1)
+
+
+def stopped(**fields: Any) -> ExecutionStatusChange:
+    return ExecutionStatusChange(executionArn=ARN, name="ev-1", status="ABORTED", **fields)
+
+
+def test_a_stopped_run_s_thread_quotes_the_operator_s_reason_when_the_event_does_not() -> None:
+    """`skymarshal stop` writes a stop_requested checkpoint (error and cause in its meta) before StopExecution;
+    the status-change event says ABORTED and may carry no cause: the thread's failure text (status --failed,
+    the console) and the execution_ended record take them from the request for this execution, never from a
+    request made for an earlier execution of the thread."""
+    store = Store()
+    store.checkpoints.append({"step": "stop_requested", "checkpoint_id": "a",
+                              "meta": {"execution_arn": ARN + "-earlier", "error": "StoppedByOperator",
+                                       "cause": "an earlier run"}})
+    store.checkpoints.append({"step": "stop_requested", "checkpoint_id": "b",
+                              "meta": {"execution_arn": ARN, "error": "StoppedByOperator",
+                                       "cause": "duplicate of report 7"}})
+    outcome = record_execution_status(stopped(), store)  # type: ignore[arg-type]
+    assert outcome["failure"] == "execution was stopped: StoppedByOperator: duplicate of report 7"
+    assert store.thread["failure"] == outcome["failure"]
+    ended = next(c for c in store.checkpoints if c["step"] == "execution_ended")
+    assert (ended["error"], ended["cause"]) == ("StoppedByOperator", "duplicate of report 7")
+
+
+def test_a_stop_s_own_cause_wins_and_a_stop_nobody_explained_says_so() -> None:
+    store = Store()
+    store.checkpoints.append({"step": "stop_requested", "checkpoint_id": "b",
+                              "meta": {"execution_arn": ARN, "error": "StoppedByOperator", "cause": "by the CLI"}})
+    console = stopped(error="Console", cause="stopped in the AWS console")
+    given = record_execution_status(console, store)  # type: ignore[arg-type]
+    assert given["failure"] == "execution was stopped: Console: stopped in the AWS console"
+    unexplained = record_execution_status(stopped(), Store())  # type: ignore[arg-type]
+    assert unexplained["failure"] == "execution was stopped"

@@ -6,11 +6,12 @@ leave its thread `active` or `awaiting_approval` for ever. Step Functions sends 
 STANDARD execution to EventBridge (https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html); a rule
 sends those of this state machine to ExecutionStatusFunction, which calls `record_execution_status`:
 
-- FAILED, TIMED_OUT, ABORTED: the thread becomes `failed` with the cause (so `skymarshal status --failed`
-  lists it), an `execution_ended` checkpoint keeps the error and cause for the audit, a pending approval
-  is closed (`execution_ended`) so nobody approves a decision whose workflow is gone, and the resources its
-  recommendation held are released at once (a stopped run would otherwise keep a spare tail from every other
-  decision until the approval timeout; commitments of an approved plan are kept);
+- FAILED, TIMED_OUT, ABORTED: the thread becomes `failed` with the cause (so `skymarshal status --failed` lists it;
+  for a stop whose event carries no cause, the operator's reason from the `stop_requested` checkpoint `skymarshal
+  stop` wrote for that execution), an `execution_ended` checkpoint keeps the error and cause for the audit, a
+  pending approval is closed (`execution_ended`) so nobody approves a decision whose workflow is gone, and the
+  resources its recommendation held are released at once (a stopped run would otherwise keep a spare tail from every
+  other decision until the approval timeout; commitments of an approved plan are kept);
 - RUNNING with redriveCount > 0 (a redrive): a failed thread is active again;
 - SUCCEEDED and a first RUNNING: nothing to do (FinalizeDecision and PrepareDisruption record those).
 Events can arrive late or twice (EventBridge delivers at least once): an event about another execution than
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 ENDED = ("FAILED", "TIMED_OUT", "ABORTED")
 FINAL_THREAD_STATUSES = ("completed", "rejected", "escalated")  # set by FinalizeDecision
+STOP_REQUESTED = "stop_requested"  # an operator's stop (`skymarshal stop`): its error and cause in `meta`
 
 
 class ExecutionStatusChange(BaseModel):
@@ -69,6 +71,14 @@ def failure_message(change: ExecutionStatusChange, failed_agent: dict[str, Any] 
     return ": ".join(p for p in parts if p)
 
 
+def _stop_request(store: Store, thread_id: str, execution_arn: str) -> dict[str, Any] | None:
+    """The operator's newest stop request for this execution (`skymarshal stop` writes a `stop_requested`
+    checkpoint, its error and cause in `meta`, before it calls StopExecution)."""
+    found = [c.get("meta") or {} for c in store.history(thread_id) if c["step"] == STOP_REQUESTED]
+    found = [m for m in found if m.get("execution_arn") == execution_arn]
+    return found[-1] if found else None
+
+
 def _failed_agent(store: Store, thread_id: str) -> dict[str, Any] | None:
     """The safety agent whose newest checkpoint in its phase is an error: the one that stopped the run."""
     last: dict[tuple[str, int], dict[str, Any]] = {}
@@ -98,6 +108,11 @@ def record_execution_status(change: ExecutionStatusChange, store: Store,
         if thread.get("status") == "failed" and attempt == change.redriveCount:
             # EventBridge delivers at least once: the same end, delivered again, was recorded already
             return {"action": "ignored", "reason": f"thread {thread_id} already failed in attempt {attempt}"}
+    if change.status == "ABORTED" and not (change.error or change.cause):
+        # the event says that the run was stopped, not why: the operator's request, if one was made, does
+        request = _stop_request(store, thread_id, change.executionArn)
+        if request:
+            change = change.model_copy(update={"error": request.get("error"), "cause": request.get("cause")})
     message = failure_message(change, _failed_agent(store, thread_id) if change.status == "FAILED" else None)
     # The audit record and the releases first, the thread's status last: whoever sees the thread failed finds
     # its execution_ended checkpoint, and if a write fails in between, the retried event (the thread not yet

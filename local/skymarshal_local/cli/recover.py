@@ -42,7 +42,8 @@ def redrive(
 @app.command()
 def stop(
     execution: Annotated[str, typer.Argument(help="Execution ARN or thread id of a RUNNING decision.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why it is stopped (the cause in its history and audit).")],
+    reason: Annotated[str, typer.Option(
+        "--reason", help="Why it is stopped (the cause in its history, audit and failure text).")],
     endpoint_url: EndpointOpt = None, stack_name: StackOpt = None, region: RegionOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Stop a running decision (StopExecution): it ends ABORTED at once, its pending approval is closed and the

@@ -8,6 +8,7 @@ import contextlib
 from typing import Any
 
 from skymarshal.errors import CheckpointConflict
+from skymarshal.steps.lifecycle import STOP_REQUESTED
 from skymarshal_local.target import Target, TargetError
 
 
@@ -51,7 +52,8 @@ STOPPED_BY_OPERATOR = "StoppedByOperator"
 
 def stop(target: Target, execution_arn_or_thread: str, reason: str) -> dict[str, Any]:
     """StopExecution of a running decision (a duplicate report, a disruption that resolved itself): it ends
-    ABORTED at once with error `StoppedByOperator` and the reason as cause (in the history and the audit); its
+    ABORTED at once with error `StoppedByOperator` and the reason as cause (in the history, in a `stop_requested`
+    checkpoint and in the thread's failure text); its
     status-change event closes the pending approval and releases what its decision held (steps/lifecycle.py);
     `redrive` resumes it where it stopped. Returns {execution_arn, thread_id, stop_date, status}."""
     if not reason.strip():
@@ -62,6 +64,10 @@ def stop(target: Target, execution_arn_or_thread: str, reason: str) -> dict[str,
         status = sfn.describe_execution(executionArn=arn)["status"]
         if status != "RUNNING":
             raise TargetError(f"cannot stop {arn}: it is {status}, not RUNNING")
+        # The request goes into the thread's own audit first: its status-change event names the execution but
+        # need not carry the cause, and the thread's failure text (status --failed, the console) quotes it
+        target.store.put(thread_id, STOP_REQUESTED, None, meta={"execution_arn": arn, "error": STOPPED_BY_OPERATOR,
+                                                                "cause": reason[:32768]})
         answer = sfn.stop_execution(executionArn=arn, error=STOPPED_BY_OPERATOR, cause=reason[:32768])
     except sfn.exceptions.ClientError as exc:
         raise refused("stop", arn, exc) from exc
