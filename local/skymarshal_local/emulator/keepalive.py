@@ -143,10 +143,13 @@ def backend_app(service: str) -> Any:
 
 
 class KeepAliveMotoServer(ThreadedMotoServer):
-    """moto's threaded server with `KeepAliveHandler` and `backend_app` (moto names both in `_server_entry`)."""
+    """moto's threaded server with `KeepAliveHandler` and `backend_app` (moto names both in `_server_entry`), behind
+    the functions' IAM (skymarshal_local.emulator.iam)."""
 
     def _server_entry(self) -> None:
-        self._server = make_server(self._ip_address, self._port, DomainDispatcherApplication(backend_app), True,
-                                   request_handler=KeepAliveHandler)
+        from skymarshal_local.emulator.iam import GATE
+
+        app = GATE.wrap(DomainDispatcherApplication(backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

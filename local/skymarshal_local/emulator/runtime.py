@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from skymarshal import aws, config
-from skymarshal_local.emulator import sandbox
+from skymarshal_local.emulator import iam, sandbox
 from skymarshal_local.localenv import FUNCTIONS_DIR
 
 MAX_QUEUE_WAIT_S = 900.0  # Lambda's longest timeout: an invocation waits at most this long for a free sandbox
@@ -243,7 +243,10 @@ class Runtime:
                 delay += float(outcome)
         timeout_s = float(fn.timeout or 3)
         invocation = sandbox.Invocation(
-            handler=fn.handler, environment={**self.service_environment, **variables}, event=event, delay_s=delay,
+            # the role's credentials, as Lambda puts them in the environment: the key names the function, whose
+            # calls the endpoint authorises against its role (skymarshal_local.emulator.iam)
+            handler=fn.handler, environment={**self.service_environment, **variables,
+                                             "AWS_ACCESS_KEY_ID": iam.access_key(logical)}, event=event, delay_s=delay,
             context={"function_name": fn.function_name, "memory_limit_in_mb": int(fn.memory_size or 128),
                      "invoked_function_arn": fn.function_arn, "aws_request_id": str(uuid.uuid4()),
                      "timeout_s": timeout_s},

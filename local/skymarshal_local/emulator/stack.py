@@ -36,6 +36,7 @@ from skymarshal_local import localenv
 from skymarshal_local.collector import collector_paused
 from skymarshal_local.emulator import patches
 from skymarshal_local.emulator.eventsource import start_local_delivery
+from skymarshal_local.emulator.iam import GATE
 from skymarshal_local.emulator.statedir import INTERRUPTED_ERROR, Interrupted, StateDir
 from skymarshal_local.localenv import ACCOUNT, FUNCTIONS_DIR, LOCAL_ENV, REGION, STACK_NAME, put_back_environ
 from skymarshal_local.template import ASL, STATE_MACHINE_ID, code_zip, load_template, translate
@@ -238,9 +239,11 @@ class EmbeddedStack:
             # (SAM's HttpApi/Schedule events) without a physical id
             if "LogicalResourceId" in r and "PhysicalResourceId" in r
         }
-        for logical, physical in resources.items():
-            if cfn["Resources"].get(logical, {}).get("Type") == "AWS::Lambda::Function":
-                RUNTIME.logical_names[physical] = logical
+        functions = {logical: physical for logical, physical in resources.items()
+                     if cfn["Resources"].get(logical, {}).get("Type") == "AWS::Lambda::Function"}
+        for logical, physical in functions.items():
+            RUNTIME.logical_names[physical] = logical
+        GATE.load(functions, self.client("iam"), self.client("lambda"))  # each function's calls, as its role allows
 
         arn = self._create_state_machine(sm, resources, params)
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
