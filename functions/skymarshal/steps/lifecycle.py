@@ -74,8 +74,8 @@ def failure_message(change: ExecutionStatusChange, failed_agent: dict[str, Any] 
 def _stop_request(store: Store, thread_id: str, execution_arn: str) -> dict[str, Any] | None:
     """The operator's newest stop request for this execution (`skymarshal stop` writes a `stop_requested`
     checkpoint, its error and cause in `meta`, before it calls StopExecution)."""
-    found = [c.get("meta") or {} for c in store.history(thread_id) if c["step"] == STOP_REQUESTED]
-    found = [m for m in found if m.get("execution_arn") == execution_arn]
+    found = [c["meta"] for c in store.history(thread_id)
+             if c["step"] == STOP_REQUESTED and (c.get("meta") or {}).get("execution_arn") == execution_arn]
     return found[-1] if found else None
 
 

@@ -414,19 +414,19 @@ def _parse(self: Any) -> Any:
         raise _invalid(f"Syntax error; {exc}") from exc
 
 
+def _defined(placeholders: dict[str, Any] | None, name: str, what: str) -> Any:
+    """The value of an `#name` or `:value` placeholder, or DynamoDB's refusal when the request defines none."""
+    if name not in (placeholders or {}):
+        raise _invalid(f"An expression attribute {what}; attribute {what.split()[0]}: {name}")
+    return placeholders[name]  # type: ignore[index]
+
+
 def _value_of(self: Any, name: str) -> Any:
-    values = self.expression_attribute_values or {}
-    if name not in values:
-        raise _invalid(f"An expression attribute value used in expression is not defined; attribute value: {name}")
-    return values[name]
+    return _defined(self.expression_attribute_values, name, "value used in expression is not defined")
 
 
 def _name_of(self: Any, name: str) -> Any:
-    names = self.expression_attribute_names or {}
-    if name not in names:
-        raise _invalid(f"An expression attribute name used in the document path is not defined; attribute name: "
-                       f"{name}")
-    return names[name]
+    return _defined(self.expression_attribute_names, name, "name used in the document path is not defined")
 
 
 def installed() -> bool:
